@@ -1,0 +1,188 @@
+"""Compare a student's answer with a reference :class:`~dlstudy.reference.registry.Solution`.
+
+One comparison for ``dlstudy solve --answer``, ``dlstudy check`` and the quiz:
+
+* numbers are equal within ``|given - expected| <= max(atol, rtol·|expected|)`` (default 1e-3 each);
+* arrays entry by entry (shapes must agree; the wrong entries are listed);
+* objects key by key;
+* a list of per-stage values is compared with the solution's checkpoints and the first stage that
+  diverges is named;
+* a wrong answer that equals a wrong-method answer names the mistake.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from dlstudy.errors import DlstudyError
+
+DEFAULT_RTOL = 1e-3
+DEFAULT_ATOL = 1e-3
+
+
+@dataclass
+class Verdict:
+    correct: bool
+    message: str
+    wrong_entries: list[dict[str, Any]] = field(default_factory=list)
+    mistake: Any = None  # a registry.Mistake
+    first_wrong_step: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"correct": self.correct, "message": self.message}
+        if self.wrong_entries:
+            out["wrong_entries"] = self.wrong_entries
+        if self.mistake is not None:
+            out["mistake"] = {"name": self.mistake.name, "message": self.mistake.message}
+        if self.first_wrong_step is not None:
+            out["first_wrong_step"] = self.first_wrong_step
+        return out
+
+
+def close(expected: float, given: float, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+    """``|given - expected| <= max(atol, rtol·|expected|)``; infinities must match exactly."""
+    e, g = float(expected), float(given)
+    if math.isinf(e) or math.isinf(g):
+        return e == g
+    if math.isnan(e) or math.isnan(g):
+        return False
+    return abs(g - e) <= max(atol, rtol * abs(e))
+
+
+def _plain(x: Any) -> Any:
+    """numpy → lists/floats; tuples → lists; Fractions → floats."""
+    if hasattr(x, "tolist"):
+        x = x.tolist()
+    if isinstance(x, tuple):
+        x = list(x)
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, Fraction):
+        return float(x)
+    return x
+
+
+def diff(expected: Any, given: Any, rtol: float, atol: float, path: str = "") -> list[dict[str, Any]]:
+    """Entries of ``given`` that differ from ``expected``; raises on incompatible structure."""
+    e, g = _plain(expected), _plain(given)
+    if isinstance(e, dict):
+        if not isinstance(g, dict):
+            raise DlstudyError(f"expected an object with keys {', '.join(e)}{_at(path)}")
+        missing = [k for k in e if k not in g]
+        extra = [k for k in g if k not in e]
+        if missing or extra:
+            raise DlstudyError(
+                f"keys differ{_at(path)}: missing {missing or 'none'}, unexpected {extra or 'none'}"
+            )
+        out: list[dict[str, Any]] = []
+        for k in e:
+            out += diff(e[k], g[k], rtol, atol, f"{path}.{k}" if path else str(k))
+        return out
+    if isinstance(e, list):
+        if isinstance(g, (int, float)) and len(e) == 1:
+            g = [g]
+        if not isinstance(g, list):
+            raise DlstudyError(f"expected a list of {len(e)} entries{_at(path)}, got a single value")
+        if len(g) != len(e):
+            raise DlstudyError(
+                f"expected {len(e)} entries{_at(path)} (shape {shape_of(e)}), got {len(g)}"
+            )
+        out = []
+        for i, (ee, gg) in enumerate(zip(e, g, strict=True)):
+            out += diff(ee, gg, rtol, atol, f"{path}[{i}]")
+        return out
+    if isinstance(e, bool) or isinstance(e, str):
+        same = str(e).lower() == str(g).lower()
+        return [] if same else [{"entry": path or "answer", "expected": e, "given": g}]
+    if isinstance(g, list) and len(g) == 1:
+        g = g[0]
+    if isinstance(g, bool) or not isinstance(g, (int, float)):
+        raise DlstudyError(f"expected a number{_at(path)}, got {g!r}")
+    if close(e, g, rtol, atol):
+        return []
+    return [{"entry": path or "answer", "expected": e, "given": g}]
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    shape: list[int] = []
+    while isinstance(x, list):
+        shape.append(len(x))
+        x = x[0] if x else None
+    return tuple(shape)
+
+
+def _at(path: str) -> str:
+    return f" at {path}" if path else ""
+
+
+def _matches(expected: Any, given: Any, rtol: float, atol: float) -> bool:
+    try:
+        return not diff(expected, given, rtol, atol)
+    except DlstudyError:
+        return False
+
+
+def grade(solution: Any, given: Any, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> Verdict:
+    """Grade ``given`` (a parsed value) against ``solution`` (a registry Solution).
+
+    Raises :class:`DlstudyError` when ``given`` cannot be compared at all (wrong shape or kind):
+    that is invalid input, not a wrong answer.
+    """
+    checkpoints = solution.checkpoints
+    if checkpoints and _looks_like_stages(given, checkpoints, solution.result):
+        return _grade_stages(solution, given, rtol, atol)
+    wrong = diff(solution.result, given, rtol, atol)
+    if not wrong:
+        return Verdict(True, "correct")
+    for mistake in solution.mistakes:
+        if _matches(mistake.value, given, rtol, atol) and not _matches(
+            mistake.value, solution.result, rtol, atol
+        ):
+            return Verdict(False, f"wrong: {mistake.message}", wrong, mistake)
+    n_total = len(_leaves(_plain(solution.result)))
+    if n_total > 1:
+        return Verdict(False, f"wrong: {len(wrong)} of {n_total} entries differ", wrong)
+    return Verdict(False, "wrong", wrong)
+
+
+def _leaves(x: Any) -> list[Any]:
+    if isinstance(x, list):
+        return [leaf for v in x for leaf in _leaves(v)]
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in _leaves(v)]
+    return [x]
+
+
+def _looks_like_stages(given: Any, checkpoints: list[tuple[str, Any]], result: Any) -> bool:
+    g = _plain(given)
+    if not isinstance(g, list) or len(g) != len(checkpoints) or len(checkpoints) < 2:
+        return False
+    if _compatible(result, g):
+        return False
+    return all(_compatible(value, gi) for (_, value), gi in zip(checkpoints, g, strict=True))
+
+
+def _compatible(expected: Any, given: Any) -> bool:
+    try:
+        diff(expected, given, 1.0, math.inf)
+        return True
+    except DlstudyError:
+        return False
+
+
+def _grade_stages(solution: Any, given: list[Any], rtol: float, atol: float) -> Verdict:
+    for (label, value), g in zip(solution.checkpoints, _plain(given), strict=True):
+        wrong = diff(value, g, rtol, atol)
+        if wrong:
+            for mistake in solution.mistakes:
+                if _matches(mistake.value, _plain(given)[-1], rtol, atol):
+                    return Verdict(
+                        False, f"your working first goes wrong at {label}: {mistake.message}", wrong, mistake, label
+                    )
+            return Verdict(False, f"your working first goes wrong at {label}", wrong, None, label)
+    return Verdict(True, "correct (every stage)")

@@ -1,0 +1,92 @@
+"""Where output goes: results to stdout (rich for people, one JSON object for ``--json``), messages to
+stderr. rich is imported lazily so that commands which print nothing pay nothing for it.
+``NO_COLOR`` and non-terminal output are handled by rich itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_consoles: dict[str, Console] = {}
+
+
+def console() -> Console:
+    """The stdout console (rich tables for people)."""
+    if "out" not in _consoles:
+        from rich.console import Console
+
+        _consoles["out"] = Console(highlight=False)
+    return _consoles["out"]
+
+
+def err_console() -> Console:
+    """The stderr console (messages, warnings, progress)."""
+    if "err" not in _consoles:
+        from rich.console import Console
+
+        _consoles["err"] = Console(stderr=True, highlight=False)
+    return _consoles["err"]
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON for numpy arrays and scalars, fractions, tuples and dataclass-like objects.
+
+    Non-finite floats become the strings ``"inf"``, ``"-inf"`` and ``"nan"`` so the output stays valid JSON.
+    """
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        return obj
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return obj
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, Fraction):
+        return to_jsonable(float(obj))
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "tolist"):  # numpy array or scalar
+        return to_jsonable(obj.tolist())
+    if hasattr(obj, "to_json"):
+        return to_jsonable(obj.to_json())
+    if hasattr(obj, "__float__"):
+        return to_jsonable(float(obj))
+    return str(obj)
+
+
+def print_json(obj: Any) -> None:
+    """Print exactly one JSON object on stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(obj), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def info(message: str) -> None:
+    """A message for the person at the terminal, on stderr."""
+    err_console().print(message)
+
+
+def format_number(x: Any, digits: int = 6) -> str:
+    """A number as a student writes it: integers without a decimal point, others to ``digits``
+    significant digits."""
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, Fraction):
+        return str(x)
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isfinite(f) and f == round(f) and abs(f) < 1e15:
+        return str(int(round(f)))
+    return f"{f:.{digits}g}"
