@@ -14,7 +14,19 @@ from dlstudy.errors import DlstudyError
 
 # Each module of dlstudy/commands registers its commands on ``app`` when imported, in this order
 # (modules not listed come after, alphabetically). Keep them free of heavy imports.
-_ORDER = ("quiz", "exam", "review", "stats", "topics", "check", "bank", "solve", "rf", "arch", "verify")
+_ORDER = (
+    "quiz",
+    "exam",
+    "review",
+    "stats",
+    "topics",
+    "check",
+    "bank",
+    "solve",
+    "rf",
+    "arch",
+    "verify",
+)
 
 
 def _command_modules() -> list[str]:
@@ -53,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         # stdout closed early (e.g. piped into `head`): not an error worth a traceback.
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            sys.stdout = open(os.devnull, "w")
         finally:
             raise SystemExit(0) from None
     except Exception as exc:  # a bug in dlstudy, not bad input

@@ -42,7 +42,9 @@ class Verdict:
         return out
 
 
-def close(expected: float, given: float, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+def close(
+    expected: float, given: float, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL
+) -> bool:
     """``|given - expected| <= max(atol, rtol·|expected|)``; infinities must match exactly."""
     e, g = float(expected), float(given)
     if math.isinf(e) or math.isinf(g):
@@ -67,7 +69,9 @@ def _plain(x: Any) -> Any:
     return x
 
 
-def diff(expected: Any, given: Any, rtol: float, atol: float, path: str = "") -> list[dict[str, Any]]:
+def diff(
+    expected: Any, given: Any, rtol: float, atol: float, path: str = ""
+) -> list[dict[str, Any]]:
     """Entries of ``given`` that differ from ``expected``; raises on incompatible structure."""
     e, g = _plain(expected), _plain(given)
     if isinstance(e, dict):
@@ -87,7 +91,9 @@ def diff(expected: Any, given: Any, rtol: float, atol: float, path: str = "") ->
         if isinstance(g, (int, float)) and len(e) == 1:
             g = [g]
         if not isinstance(g, list):
-            raise DlstudyError(f"expected a list of {len(e)} entries{_at(path)}, got a single value")
+            raise DlstudyError(
+                f"expected a list of {len(e)} entries{_at(path)}, got a single value"
+            )
         if len(g) != len(e):
             raise DlstudyError(
                 f"expected {len(e)} entries{_at(path)} (shape {shape_of(e)}), got {len(g)}"
@@ -127,7 +133,9 @@ def _matches(expected: Any, given: Any, rtol: float, atol: float) -> bool:
         return False
 
 
-def grade(solution: Any, given: Any, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> Verdict:
+def grade(
+    solution: Any, given: Any, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL
+) -> Verdict:
     """Grade ``given`` (a parsed value) against ``solution`` (a registry Solution).
 
     Raises :class:`DlstudyError` when ``given`` cannot be compared at all (wrong shape or kind):
@@ -182,7 +190,11 @@ def _grade_stages(solution: Any, given: list[Any], rtol: float, atol: float) -> 
             for mistake in solution.mistakes:
                 if _matches(mistake.value, _plain(given)[-1], rtol, atol):
                     return Verdict(
-                        False, f"your working first goes wrong at {label}: {mistake.message}", wrong, mistake, label
+                        False,
+                        f"your working first goes wrong at {label}: {mistake.message}",
+                        wrong,
+                        mistake,
+                        label,
                     )
             return Verdict(False, f"your working first goes wrong at {label}", wrong, None, label)
     return Verdict(True, "correct (every stage)")

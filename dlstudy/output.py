@@ -88,5 +88,5 @@ def format_number(x: Any, digits: int = 6) -> str:
     except (TypeError, ValueError):
         return str(x)
     if math.isfinite(f) and f == round(f) and abs(f) < 1e15:
-        return str(int(round(f)))
+        return str(round(f))
     return f"{f:.{digits}g}"

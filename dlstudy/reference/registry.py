@@ -229,7 +229,18 @@ def coerce(param: Param, value: Any, where: str = "") -> Any:
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("true", "yes", "t", "y", "1", "false", "no", "f", "n", "0"):
+        if isinstance(value, str) and value.lower() in (
+            "true",
+            "yes",
+            "t",
+            "y",
+            "1",
+            "false",
+            "no",
+            "f",
+            "n",
+            "0",
+        ):
             return value.lower() in ("true", "yes", "t", "y", "1")
         if isinstance(value, int) and value in (0, 1):
             return bool(value)

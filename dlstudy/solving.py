@@ -1,0 +1,209 @@
+"""The plain functions behind ``dlstudy solve`` (the typer command only parses options)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlstudy.errors import DlstudyError
+from dlstudy.output import console, print_json, to_jsonable
+from dlstudy.render import is_matrix, value_text
+from dlstudy.sections import SECTION_IDS, TITLES, check_section
+
+_KIND_TEXT = {
+    "number": "number",
+    "integer": "integer",
+    "bool": "true/false",
+    "word": "word",
+    "array": "number or array",
+    "value": "JSON / @file",
+}
+
+
+def show_list(section: str | None = None, as_json: bool = False) -> None:
+    """``dlstudy solve --list``: name, section of the notes, one-line summary."""
+    from dlstudy.reference.registry import load_all
+
+    if section:
+        check_section(section)
+    funcs = sorted(
+        (f for f in load_all().values() if section in (None, f.section)),
+        key=lambda f: (SECTION_IDS.index(f.section), f.name),
+    )
+    if as_json:
+        print_json(
+            {
+                "functions": [
+                    {"name": f.name, "section": f.section, "summary": f.summary} for f in funcs
+                ]
+            }
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(funcs)} reference functions", title_justify="left")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("section", no_wrap=True)
+    table.add_column("summary")
+    for f in funcs:
+        table.add_row(f.name, f.section, f.summary)
+    console().print(table)
+    console().print("Parameters of one: dlstudy solve NAME --help")
+
+
+def show_function_help(name: str, as_json: bool = False) -> None:
+    """``dlstudy solve NAME --help``: the parameters with types and defaults, and the docstring."""
+    from dlstudy.reference.registry import get
+
+    ref = get(name)
+    params = [
+        {
+            "name": p.cli_name,
+            "kind": p.kind,
+            "required": p.required,
+            "default": None if p.required else to_jsonable(p.default),
+            "help": p.help,
+        }
+        for p in ref.params
+    ]
+    if as_json:
+        print_json(
+            {
+                "name": ref.name,
+                "section": ref.section,
+                "summary": ref.summary,
+                "params": params,
+                "doc": ref.doc,
+            }
+        )
+        return
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]{ref.name}[/bold]  ({TITLES[ref.section]})")
+    out.print(ref.summary)
+    out.print()
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("default", no_wrap=True)
+    table.add_column("description")
+    for p in params:
+        default = (
+            "required"
+            if p["required"]
+            else value_text(p["default"])
+            if p["default"] is not None
+            else "-"
+        )
+        table.add_row(p["name"], _KIND_TEXT.get(p["kind"], p["kind"]), default, p["help"])
+    out.print(table)
+    if ref.doc:
+        out.print()
+        out.print(ref.doc, markup=False, highlight=False)
+    example = " ".join(f"{p['name']}=..." for p in params if p["required"])
+    out.print()
+    out.print(
+        f"Usage: dlstudy solve {ref.name} {example} [--steps] [--answer VALUE] [--json]",
+        markup=False,
+    )
+
+
+def run(
+    name: str,
+    assignments: list[str],
+    *,
+    steps: bool = False,
+    answer: str | None = None,
+    tol: float = 1e-3,
+    as_json: bool = False,
+) -> int:
+    """Solve, print, and (with ``answer``) grade. Returns the exit code (0 right / 1 wrong)."""
+    from dlstudy.grading import grade
+    from dlstudy.reference.registry import call, get
+    from dlstudy.values import parse_assignment, parse_value
+
+    ref = get(name)
+    values: dict[str, Any] = {}
+    for arg in assignments:
+        if arg.startswith("-"):
+            raise DlstudyError(f"unknown option '{arg}'; see dlstudy solve {ref.name} --help")
+        key, value = parse_assignment(arg)
+        if key in values:
+            raise DlstudyError(f"parameter '{key}' given twice")
+        values[key] = value
+    if not tol > 0:
+        raise DlstudyError("--tol must be a positive number")
+    given = None
+    if answer is not None:
+        try:
+            given = parse_value(answer, allow_file=True)
+        except DlstudyError as exc:
+            raise DlstudyError(f"--answer: {exc.message}") from None
+    solution = call(ref.name, values)
+    verdict = grade(solution, given, rtol=tol, atol=tol) if answer is not None else None
+    if as_json:
+        out = solution.to_json()
+        if verdict is not None:
+            out["check"] = verdict.to_json()
+        print_json(out)
+    else:
+        _print_solution(solution, steps)
+        if verdict is not None:
+            _print_verdict(verdict)
+    if verdict is None:
+        return 0
+    return 0 if verdict.correct else 1
+
+
+def _print_solution(solution: Any, show_steps: bool) -> None:
+    out = console()
+    if show_steps and solution.steps:
+        out.print("[bold]Working[/bold]")
+        for step in solution.steps:
+            text = value_text(step.value) if step.value is not None else ""
+            line = f"  {step.label}"
+            if step.detail:
+                line += f": {step.detail}"
+            if text and not is_matrix(step.value):
+                line += f" = {text}" if not step.detail else f"  ({text})"
+            out.print(line, markup=False, highlight=False)
+            if text and is_matrix(step.value):
+                out.print(_indent(text, 4), markup=False, highlight=False)
+        out.print()
+    result = solution.result
+    if isinstance(result, dict) and not is_matrix(result):
+        out.print("[bold]Result[/bold]")
+        for key, value in result.items():
+            text = value_text(value)
+            if "\n" in text:
+                out.print(f"  {key}:", markup=False)
+                out.print(_indent(text, 4), markup=False, highlight=False)
+            else:
+                out.print(f"  {key}: {text}", markup=False, highlight=False)
+    else:
+        text = value_text(result)
+        if "\n" in text:
+            out.print("[bold]Result[/bold]")
+            out.print(_indent(text, 2), markup=False, highlight=False)
+        else:
+            out.print(f"[bold]Result[/bold]: {text}", highlight=False)
+    if solution.convention:
+        out.print(f"[dim]Convention: {solution.convention}[/dim]", highlight=False)
+
+
+def _print_verdict(verdict: Any) -> None:
+    out = console()
+    style = "bold green" if verdict.correct else "bold red"
+    out.print(f"[{style}]Your answer: {verdict.message}[/{style}]", highlight=False)
+    for entry in verdict.wrong_entries[:20]:
+        out.print(
+            f"  {entry['entry']}: expected {value_text(entry['expected'])}, you gave {value_text(entry['given'])}",
+            markup=False,
+            highlight=False,
+        )
+    if len(verdict.wrong_entries) > 20:
+        out.print(f"  ... and {len(verdict.wrong_entries) - 20} more", markup=False)
+
+
+def _indent(text: str, n: int) -> str:
+    return "\n".join(" " * n + line for line in text.splitlines())

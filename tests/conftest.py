@@ -1,0 +1,28 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own progress store; nothing touches the real data folder."""
+    monkeypatch.setenv("DLSTUDY_HOME", str(tmp_path / "dlstudy-home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("DLSTUDY_DEBUG", raising=False)
+
+
+def dlstudy_cmd() -> list[str]:
+    """The command that runs the installed CLI in a subprocess."""
+    return [sys.executable, "-m", "dlstudy"]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"NO_COLOR": "1", "COLUMNS": "100"})
+    env.pop("DLSTUDY_DEBUG", None)
+    env.update(extra)
+    return env

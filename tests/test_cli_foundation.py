@@ -1,0 +1,72 @@
+"""CLI conventions every command follows: help, version, exit codes, no traceback, lean start-up."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dlstudy import __version__
+from tests.conftest import dlstudy_cmd, subprocess_env
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*dlstudy_cmd(), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=subprocess_env(),
+        timeout=120,
+    )
+
+
+def test_help_has_example():
+    r = run("--help")
+    assert r.returncode == 0
+    assert "Example" in r.stdout and "dlstudy" in r.stdout
+
+
+def test_version_matches_package():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"dlstudy {__version__}"
+
+
+def test_unknown_command_exit_2_without_traceback():
+    r = run("frobnicate")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+
+
+def test_help_imports_no_heavy_modules():
+    code = (
+        "import sys\n"
+        "from dlstudy.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('numpy', 'sympy', 'torch') if m in sys.modules]\n"
+        "sys.stderr.write(repr(heavy))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env())
+    assert r.stderr.strip().endswith("[]"), r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["solve", "no-such-function"], "unknown function"),
+        (["solve", "--list", "--section", "cnnn"], "unknown section"),
+    ],
+)
+def test_solve_errors(args, fragment):
+    r = run(*args)
+    assert r.returncode == 2, r.stderr
+    assert fragment in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.startswith("dlstudy: error:")
+
+
+def test_solve_list_json_is_one_object():
+    r = run("solve", "--list", "--json")
+    assert r.returncode == 0
+    data = json.loads(r.stdout)
+    assert isinstance(data["functions"], list)
+    assert r.stderr == ""

@@ -1,0 +1,58 @@
+"""The reference registry: parameter kinds, coercion and the errors users see."""
+
+import numpy as np
+import pytest
+
+from dlstudy.errors import DlstudyError
+from dlstudy.reference import registry
+from dlstudy.reference.registry import Solution, Step, reference
+
+
+@reference("test-affine", section="activations", summary="a·x + b (test only)", params_help={"a": "slope"})
+def _affine(x: np.ndarray, a: float = 2.0, b: int = 0, clip: bool = False, mode: str = "plain") -> Solution:
+    y = a * x + b
+    if clip:
+        y = np.maximum(y, 0)
+    return Solution(y, [Step("a·x + b", y)])
+
+
+def test_kinds_from_annotations():
+    ref = registry.get("test-affine")
+    assert [(p.name, p.kind, p.required) for p in ref.params] == [
+        ("x", "array", True),
+        ("a", "number", False),
+        ("b", "integer", False),
+        ("clip", "bool", False),
+        ("mode", "word", False),
+    ]
+    assert ref.params[1].help == "slope"
+
+
+def test_call_coerces_values():
+    from fractions import Fraction
+
+    sol = registry.call("test-affine", {"x": [[1, -2]], "a": Fraction(1, 2), "b": 3.0, "clip": "yes"})
+    np.testing.assert_allclose(sol.result, [[3.5, 2.0]])
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({}, "missing required parameter"),
+        ({"x": 1, "slope": 2}, "unknown parameter 'slope'"),
+        ({"x": [[1, 2], [3]]}, "ragged"),
+        ({"x": [1, "a"]}, "expected a number"),
+        ({"x": 1, "b": 1.5}, "expected an integer"),
+        ({"x": 1, "clip": "maybe"}, "expected true or false"),
+        ({"x": 1, "a": [1, 2]}, "expected a number"),
+        ({"x": 1, "mode": 3}, "expected a word"),
+    ],
+)
+def test_bad_values(values, fragment):
+    with pytest.raises(DlstudyError, match=fragment):
+        registry.call("test-affine", values)
+
+
+def test_unknown_function_suggests():
+    with pytest.raises(DlstudyError, match="did you mean 'test-affine'"):
+        registry.get("test-afine")
