@@ -130,8 +130,10 @@ _KINDS = {
 
 
 def _kind(annotation: Any) -> str:
+    """The kind of a parameter from its annotation text; ``X | None`` is an optional ``X``."""
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    return _KINDS.get(str(text).strip(), "value")
+    parts = [t.strip() for t in str(text).split("|") if t.strip() != "None"]
+    return _KINDS.get(parts[0], "value") if len(parts) == 1 else "value"
 
 
 def reference(
@@ -219,6 +221,8 @@ def coerce(param: Param, value: Any, where: str = "") -> Any:
     """Turn a parsed user value into what the function's annotation asks for."""
     label = f"{where}: {param.cli_name}" if where else param.cli_name
     kind = param.kind
+    if value is None and not param.required and param.default is None:
+        return None
     if kind == "number":
         return as_float(value, label)
     if kind == "integer":
