@@ -1,0 +1,314 @@
+"""PCA and the linear autoencoder (notes: "Auto Encoders": a linear f, g is PCA).
+
+Conventions (they change numbers):
+
+* data X is n×d, one sample per row; PCA centres it (x̄ is subtracted) before anything else;
+* the covariance is S = X_cᵀX_c / (n - ddof) with the divisor ``"n"`` (default, ddof = 0) or ``"n-1"``;
+  eigenvalues λ_1 >= ... >= λ_d are those of S;
+* ``error`` is the notes' objective Σ_n ‖x_n - x̂_n‖² (a sum over samples) and ``error_per_sample`` is
+  error / n, which equals Σ_{i>k} λ_i with the divisor n;
+* each component's sign is chosen so that its largest-magnitude entry is positive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlstudy.errors import DlstudyError
+from dlstudy.output import format_number
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+
+_DIVISORS = ("n", "n-1")
+
+
+def _ddof(divisor: str) -> int:
+    word = str(divisor).strip().lower().replace(" ", "")
+    if word not in _DIVISORS:
+        raise DlstudyError(f"divisor: expected n or n-1, got '{divisor}'")
+    return 0 if word == "n" else 1
+
+
+def _data(x: Any, label: str = "x", min_rows: int = 1) -> np.ndarray:
+    X = as_array(x, label)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise DlstudyError(
+            f"{label}: expected an n×d data matrix (one sample per row), got shape {X.shape}"
+        )
+    if X.shape[0] < min_rows:
+        raise DlstudyError(
+            f"{label}: expected at least {min_rows} samples (rows), got {X.shape[0]}"
+        )
+    return X
+
+
+def _check_k(k: int, d: int) -> None:
+    if not 1 <= k <= d:
+        raise DlstudyError(f"k: expected 1 <= k <= d = {d} (the data dimension), got {k}")
+
+
+def orient(components: np.ndarray) -> np.ndarray:
+    """Flip each row so that its largest-magnitude entry (the first, on ties) is positive."""
+    out = components.copy()
+    for row in out:
+        mags = np.abs(row)
+        j = int(np.argmax(mags >= mags.max() - 1e-9))
+        if row[j] < 0:
+            row *= -1.0
+    return out
+
+
+def pca_fit(X: np.ndarray, k: int, ddof: int = 0, centre: bool = True) -> dict[str, Any]:
+    """PCA by the SVD of the (centred) data: X_c = U Σ Vᵀ, λ_i = σ_i²/(n - ddof), components = rows
+    of Vᵀ. ``centre=False`` gives the uncentred wrong-method answer."""
+    n, d = X.shape
+    mean = X.mean(axis=0) if centre else np.zeros(d)
+    Xc = X - mean
+    _, s, Vt = np.linalg.svd(Xc, full_matrices=True)
+    sv = np.zeros(d)
+    sv[: s.size] = s
+    eigenvalues = sv**2 / (n - ddof)
+    components = orient(Vt[:k])
+    # z_n = W (x_n - x̄): projection onto the k components
+    Z = Xc @ components.T
+    # x̂_n = Wᵀ z_n + x̄
+    X_hat = Z @ components + mean
+    error = float(((X - X_hat) ** 2).sum())
+    total = float(eigenvalues.sum())
+    ratio = float(eigenvalues[:k].sum() / total) if total > 0 else 1.0
+    return {
+        "mean": mean,
+        "eigenvalues": eigenvalues,
+        "components": components,
+        "projection": Z,
+        "reconstruction": X_hat,
+        "error": error,
+        "error_per_sample": error / n,
+        "explained_variance_ratio": ratio,
+    }
+
+
+@reference(
+    "pca",
+    section="autoencoders",
+    summary="PCA of n×d data: components, projection, reconstruction, error Σ_{i>k} λ_i, explained variance",
+    params_help={
+        "x": "data matrix X, n×d (one sample per row)",
+        "k": "number of components kept",
+        "divisor": "covariance divisor: n (default) or n-1",
+    },
+)
+def pca(x: np.ndarray, k: int, divisor: str = "n") -> Solution:
+    r"""Principal component analysis with k components.
+
+    .. math::
+        S = \frac{1}{n - \text{ddof}} X_c^T X_c = \sum_i \lambda_i v_i v_i^T,\quad
+        z_n = W(x_n - \bar x),\quad \hat x_n = W^T z_n + \bar x,\quad W = [v_1 \dots v_k]^T
+
+    .. math::
+        \frac1n\sum_n \|x_n - \hat x_n\|^2 = \sum_{i>k} \lambda_i \ (\text{divisor } n),\qquad
+        \text{explained variance ratio} = \frac{\sum_{i\le k}\lambda_i}{\sum_i \lambda_i}
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        Data, one sample per row.
+    k : int
+        Components kept, 1 <= k <= d.
+    divisor : {"n", "n-1"}
+        Covariance divisor.
+
+    Returns
+    -------
+    Solution
+        ``result``: ``{"mean" (d,), "eigenvalues" (d,), "components" (k, d), "projection" (n, k),
+        "reconstruction" (n, d), "error", "error_per_sample", "explained_variance_ratio"}``.
+    """
+    X = _data(x, min_rows=2)
+    n, d = X.shape
+    _check_k(k, d)
+    ddof = _ddof(divisor)
+    fit = pca_fit(X, k, ddof)
+    lam = fit["eigenvalues"]
+    div = "n" if ddof == 0 else "n-1"
+    steps = [
+        Step("mean x̄", fit["mean"]),
+        Step(
+            f"covariance S = X_cᵀX_c/({div})", (X - fit["mean"]).T @ (X - fit["mean"]) / (n - ddof)
+        ),
+        Step("eigenvalues λ_1 >= ... >= λ_d of S", lam),
+        Step(f"components W: the top {k} eigenvectors (rows)", fit["components"]),
+        Step("projection z_n = W(x_n - x̄) (rows)", fit["projection"]),
+        Step("reconstruction x̂_n = Wᵀz_n + x̄ (rows)", fit["reconstruction"]),
+        Step("error Σ_n ‖x_n - x̂_n‖²", fit["error"]),
+        Step(
+            "error per sample = error/n",
+            fit["error_per_sample"],
+            f"= ({div})/n · Σ_(i>k) λ_i = {format_number((n - ddof) / n * lam[k:].sum())}",
+        ),
+        Step("explained variance ratio Σ_(i<=k) λ_i / Σ λ_i", fit["explained_variance_ratio"]),
+    ]
+    if k < d and abs(lam[k - 1] - lam[k]) <= 1e-9 * max(1.0, lam[0]):
+        steps.append(
+            Step(
+                "note",
+                None,
+                f"λ_{k} = λ_{k + 1}: the top-{k} subspace is not unique (the error is)",
+            )
+        )
+    other_ddof = 1 - ddof
+    other = pca_fit(X, k, other_ddof)
+    kept = dict(fit)
+    kept["error_per_sample"] = float(lam[:k].sum())
+    kept["error"] = n * float(lam[:k].sum())
+    mistakes = [
+        Mistake(
+            "uncentred",
+            "you did not subtract the mean: PCA diagonalises the covariance of the centred data",
+            pca_fit(X, k, ddof, centre=False),
+        ),
+        Mistake(
+            "divisor",
+            f"you divided by {'n-1' if other_ddof else 'n'}: this question's covariance divides by {div}",
+            other,
+        ),
+        Mistake(
+            "error-kept-eigenvalues",
+            "the reconstruction error is the sum of the discarded eigenvalues Σ_(i>k) λ_i, "
+            "not of the kept ones",
+            kept,
+        ),
+    ]
+    convention = (
+        f"covariance divisor {div}; error = Σ_n ‖x_n - x̂_n‖² (sum over samples), "
+        "error_per_sample = error/n; each component's largest-magnitude entry is positive"
+    )
+    return Solution(fit, steps, mistakes, convention=convention)
+
+
+def _covariance(cov: Any) -> np.ndarray:
+    S = as_array(cov, "cov")
+    if S.ndim == 0:
+        S = S.reshape(1, 1)
+    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+        raise DlstudyError(f"cov: expected a square d×d covariance matrix, got shape {S.shape}")
+    if not np.allclose(S, S.T, rtol=0, atol=1e-9 * max(1.0, float(np.abs(S).max()))):
+        raise DlstudyError("cov: a covariance matrix must be symmetric")
+    if np.linalg.eigvalsh(S).min() < -1e-9 * max(1.0, float(np.abs(S).max())):
+        raise DlstudyError("cov: a covariance matrix must be positive semi-definite")
+    return S
+
+
+@reference(
+    "linear-autoencoder",
+    section="autoencoders",
+    summary="optimal linear autoencoder = PCA: projector onto the top-k eigenspace, min error Σ_{i>k} λ_i",
+    params_help={
+        "k": "latent dimension",
+        "x": "data matrix X, n×d (give x or cov)",
+        "cov": "covariance matrix Σ, d×d (give x or cov)",
+        "divisor": "covariance divisor when x is given: n (default) or n-1",
+    },
+)
+def linear_autoencoder(
+    k: int,
+    x: np.ndarray | None = None,
+    cov: np.ndarray | None = None,
+    divisor: str = "n",
+) -> Solution:
+    r"""The optimum of a linear autoencoder x̂ = D E (x - x̄) + x̄ under the mean squared error.
+
+    .. math::
+        \min_{E \in \mathbb R^{k\times d}, D \in \mathbb R^{d\times k}}
+        \mathbb E\|x - D E x\|^2 = \sum_{i>k}\lambda_i(\Sigma),\qquad D E = V_k V_k^T
+
+    The optimal D E is the orthogonal projector onto the top-k eigenspace of Σ (the PCA subspace);
+    E and D themselves are determined only up to an invertible k×k matrix.
+
+    Parameters
+    ----------
+    k : int
+        Latent dimension, 1 <= k <= d.
+    x : ndarray of shape (n, d), optional
+        Data (centred here); the covariance uses ``divisor``.
+    cov : ndarray of shape (d, d), optional
+        Covariance Σ (symmetric, positive semi-definite); give either x or cov.
+    divisor : {"n", "n-1"}
+
+    Returns
+    -------
+    Solution
+        ``result``: ``{"min_error": Σ_{i>k} λ_i, "projector": (d, d), "eigenvalues": (d,)}``.
+    """
+    if (x is None) == (cov is None):
+        raise DlstudyError("linear-autoencoder: give exactly one of x (data) or cov (covariance)")
+    ddof = _ddof(divisor)
+    if x is not None:
+        X = _data(x, min_rows=2)
+        Xc = X - X.mean(axis=0)
+        S = Xc.T @ Xc / (X.shape[0] - ddof)
+    else:
+        S = _covariance(cov)
+    d = S.shape[0]
+    _check_k(k, d)
+    lam, V = np.linalg.eigh(S)
+    lam, V = lam[::-1].clip(min=0.0), V[:, ::-1]
+    Vk = V[:, :k]
+    P = Vk @ Vk.T
+    min_error = float(lam[k:].sum())
+    steps = [
+        Step("covariance Σ", S),
+        Step("eigenvalues λ_1 >= ... >= λ_d", lam),
+        Step(f"top-{k} eigenvectors V_k (columns)", orient(Vk.T).T),
+        Step("optimal D E = V_k V_kᵀ (projector onto the PCA subspace)", P),
+        Step(
+            "min error E‖x - x̂‖² = Σ_(i>k) λ_i",
+            min_error,
+            " + ".join(format_number(v) for v in lam[k:]) or "0",
+        ),
+    ]
+    mistakes = [
+        Mistake(
+            "error-kept-eigenvalues",
+            "the minimum error is the sum of the discarded eigenvalues Σ_(i>k) λ_i, not of the kept",
+            {"min_error": float(lam[:k].sum()), "projector": P, "eigenvalues": lam},
+        ),
+    ]
+    if k < d - 1:
+        mistakes.append(
+            Mistake(
+                "only-next-eigenvalue",
+                "you kept only λ_(k+1): the error adds up every discarded eigenvalue",
+                {"min_error": float(lam[k]), "projector": P, "eigenvalues": lam},
+            )
+        )
+    if x is not None:
+        Xr = _data(x)
+        S_raw = Xr.T @ Xr / (Xr.shape[0] - ddof)
+        lam_raw, V_raw = np.linalg.eigh(S_raw)
+        lam_raw, V_raw = lam_raw[::-1].clip(min=0.0), V_raw[:, ::-1]
+        mistakes.append(
+            Mistake(
+                "uncentred",
+                "you did not subtract the mean: the linear autoencoder's optimum (with biases) is PCA "
+                "of the centred data",
+                {
+                    "min_error": float(lam_raw[k:].sum()),
+                    "projector": V_raw[:, :k] @ V_raw[:, :k].T,
+                    "eigenvalues": lam_raw,
+                },
+            )
+        )
+    convention = (
+        "squared error per sample, centred data; λ are the eigenvalues of the covariance"
+        + (f" (divisor {'n' if ddof == 0 else 'n-1'})" if x is not None else "")
+    )
+    return Solution(
+        {"min_error": min_error, "projector": P, "eigenvalues": lam},
+        steps,
+        mistakes,
+        convention=convention,
+    )
