@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
 
 
 def _binary(x: object, label: str = "x") -> np.ndarray:
-    v = np.atleast_1d(as_array(x, label))
+    v = as_vector(x, label)
     if v.ndim != 1 or not np.all((v == 0) | (v == 1)):
         raise DlstudyError(f"{label}: expected a vector of 0s and 1s")
     return v.astype(int)
@@ -56,7 +56,7 @@ def ar_log_likelihood(joint: np.ndarray, x: np.ndarray) -> Solution:
     ``joint``: (2^D,) in binary order; ``x``: (D,). Result: log p(x) in nats.
     """
     xv = _binary(x)
-    table = _joint_table(np.atleast_1d(as_array(joint, "joint")), xv.size)
+    table = _joint_table(as_vector(joint, "joint"), xv.size)
     steps, total = [], 0.0
     prefix_prob = 1.0
     for i in range(xv.size):
@@ -118,7 +118,7 @@ def nade(W: np.ndarray, V: np.ndarray, b: np.ndarray, c: np.ndarray, x: np.ndarr
         raise DlstudyError(
             f"V: expected shape ({Dn}, {H}) for W of shape ({H}, {Dn}), got {Vm.shape}"
         )
-    bv, cv, xv = np.atleast_1d(as_array(b, "b")), np.atleast_1d(as_array(c, "c")), _binary(x)
+    bv, cv, xv = as_vector(b, "b"), as_vector(c, "c"), _binary(x)
     if bv.shape != (Dn,) or cv.shape != (H,) or xv.shape != (Dn,):
         raise DlstudyError(f"b and x need length D = {Dn}, c needs length H = {H}")
     a = cv.copy()
@@ -193,7 +193,7 @@ def made_masks(input_degrees: np.ndarray, hidden_degrees: list) -> Solution:
     "dependencies": (D, D)}`` where dependencies[i, j] = 1 iff output i depends on input j (only inputs
     earlier in the ordering: strictly autoregressive).
     """
-    deg = np.atleast_1d(as_array(input_degrees, "input_degrees")).astype(int)
+    deg = as_vector(input_degrees, "input_degrees").astype(int)
     Dn = deg.size
     if sorted(deg.tolist()) != list(range(1, Dn + 1)):
         raise DlstudyError(f"input_degrees must be a permutation of 1..{Dn}")
@@ -203,7 +203,7 @@ def made_masks(input_degrees: np.ndarray, hidden_degrees: list) -> Solution:
         hidden_degrees = [hidden_degrees]
     layers = []
     for i, h in enumerate(hidden_degrees):
-        hv = np.atleast_1d(as_array(h, f"hidden_degrees[{i}]")).astype(int)
+        hv = as_vector(h, f"hidden_degrees[{i}]").astype(int)
         if hv.ndim != 1 or np.any(hv < 1) or np.any(hv > Dn - 1):
             raise DlstudyError(f"hidden_degrees[{i}]: degrees must lie in 1..{Dn - 1}")
         layers.append(hv)
@@ -237,6 +237,8 @@ def pixelcnn_mask_array(
         raise DlstudyError("k: the kernel size must be odd and >= 1")
     if mask_type not in ("A", "B"):
         raise DlstudyError(f"mask_type must be A or B, got '{mask_type}'")
+    if not (1 <= c_in <= 64 and 1 <= c_out <= 64 and k <= 15):
+        raise DlstudyError("c_in and c_out must lie in 1..64 and k in 1..15")
     m = np.zeros((c_out, c_in, k, k), dtype=int)
     ctr = k // 2
     m[:, :, :ctr, :] = 1
@@ -370,7 +372,7 @@ def wavenet_receptive_field(dilations: list, k: int = 2) -> Solution:
 
     With k = 2 and d = 1, 2, ..., 2^{L-1}: r = 2^L. Result: an integer.
     """
-    d = np.atleast_1d(as_array(dilations, "dilations"))
+    d = as_vector(dilations, "dilations")
     if d.ndim != 1 or np.any(d < 1) or np.any(d != np.round(d)):
         raise DlstudyError("dilations: expected a list of positive integers")
     if k < 1:
@@ -418,8 +420,8 @@ def causal_conv1d(x: np.ndarray, w: np.ndarray, dilation: int = 1) -> Solution:
 
     ``x``: (T,), ``w``: (k,). Result: y, (T,): y_t depends only on x_{≤t}.
     """
-    xv = np.atleast_1d(as_array(x, "x"))
-    wv = np.atleast_1d(as_array(w, "w"))
+    xv = as_vector(x, "x")
+    wv = as_vector(w, "w")
     if xv.ndim != 1 or wv.ndim != 1:
         raise DlstudyError("x and w must be vectors")
     if dilation < 1:

@@ -13,7 +13,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.divergences import as_distribution, js_divergence
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
 
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
@@ -22,8 +22,8 @@ def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
 
 
 def _densities(p_data: np.ndarray, p_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pd = np.atleast_1d(as_array(p_data, "p_data"))
-    pg = np.atleast_1d(as_array(p_g, "p_g"))
+    pd = as_vector(p_data, "p_data")
+    pg = as_vector(p_g, "p_g")
     if pd.shape != pg.shape:
         raise DlstudyError(f"p_g has shape {pg.shape} but p_data has shape {pd.shape}")
     if np.any(pd < 0) or np.any(pg < 0):
@@ -111,7 +111,7 @@ def gan_value(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
 
 
 def _probabilities(value: np.ndarray, label: str) -> np.ndarray:
-    d = np.atleast_1d(as_array(value, label))
+    d = as_vector(value, label)
     if d.ndim != 1:
         raise DlstudyError(
             f"{label}: expected a vector of discriminator outputs, got shape {d.shape}"

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
+from dlstudy.output import format_number
 from dlstudy.sections import check_section
 
 #: Modules of this package that are not chapters.
@@ -114,6 +115,9 @@ class RefFunc:
     def doc(self) -> str:
         return inspect.getdoc(self.func) or ""
 
+
+#: Integer parameters (sizes, sweeps, seeds) beyond this are rejected: no hand calculation needs them.
+MAX_INT = 2**31 - 1
 
 _REGISTRY: dict[str, RefFunc] = {}
 _loaded = False
@@ -229,6 +233,8 @@ def coerce(param: Param, value: Any, where: str = "") -> Any:
         number = as_float(value, label)
         if number != int(number):
             raise DlstudyError(f"{label}: expected an integer, got {value}")
+        if abs(number) > MAX_INT:
+            raise DlstudyError(f"{label}: {format_number(number)} is too large (at most {MAX_INT})")
         return int(number)
     if kind == "bool":
         if isinstance(value, bool):
@@ -285,6 +291,18 @@ def as_array(value: Any, label: str, ndim: int | None = None) -> np.ndarray:
         raise DlstudyError(f"{label}: entries must be finite numbers")
     if ndim is not None and arr.ndim != ndim:
         raise DlstudyError(f"{label}: expected a {_dims(ndim)}, got shape {arr.shape}")
+    return arr
+
+
+def as_vector(value: Any, label: str) -> np.ndarray:
+    """A non-empty float64 vector from a number or a flat list (a number becomes a length-1 vector)."""
+    arr = np.atleast_1d(as_array(value, label))
+    if arr.ndim != 1:
+        raise DlstudyError(
+            f"{label}: expected a vector (a flat list of numbers), got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise DlstudyError(f"{label}: expected at least one number")
     return arr
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, as_vector, reference
 
 _SIGMA_HELP = {
     "mu": "encoder mean μ (vector of length J)",
@@ -24,11 +24,11 @@ def _sigma(mu: np.ndarray, logvar: np.ndarray | None, sigma: np.ndarray | None) 
     if (logvar is None) == (sigma is None):
         raise DlstudyError("give exactly one of sigma and logvar (log σ²)")
     if sigma is not None:
-        s = np.atleast_1d(as_array(sigma, "sigma"))
+        s = as_vector(sigma, "sigma")
         if np.any(s <= 0):
             raise DlstudyError("sigma: every standard deviation must be > 0")
     else:
-        s = np.exp(np.atleast_1d(as_array(logvar, "logvar")) / 2)
+        s = np.exp(as_vector(logvar, "logvar") / 2)
     if s.shape != mu.shape:
         raise DlstudyError(f"sigma/logvar has shape {s.shape} but mu has shape {mu.shape}")
     return s
@@ -59,7 +59,7 @@ def vae_kl(
 
     Parameters: ``mu`` (J,), and ``sigma`` (J,) or ``logvar`` = log σ² (J,). Result: a number (nats).
     """
-    m = np.atleast_1d(as_array(mu, "mu"))
+    m = as_vector(mu, "mu")
     s = _sigma(m, logvar, sigma)
     terms = 0.5 * (m**2 + s**2 - 1.0 - np.log(s**2))
     steps = [
@@ -76,7 +76,7 @@ def vae_kl(
     ]
     mistakes = [Mistake("missing-half", "the KL term has a factor ½", float(2 * terms.sum()))]
     if logvar is not None:
-        wrong_sigma = np.exp(np.atleast_1d(as_array(logvar, "logvar")))
+        wrong_sigma = np.exp(as_vector(logvar, "logvar"))
         mistakes.append(
             Mistake(
                 "sigma-is-exp-logvar",
@@ -107,8 +107,8 @@ def reparameterize(
 
     Shapes: ``mu``, ``eps``, ``sigma``/``logvar``: (J,). Result: z, shape (J,).
     """
-    m = np.atleast_1d(as_array(mu, "mu"))
-    e = np.atleast_1d(as_array(eps, "eps"))
+    m = as_vector(mu, "mu")
+    e = as_vector(eps, "eps")
     if e.shape != m.shape:
         raise DlstudyError(f"eps has shape {e.shape} but mu has shape {m.shape}")
     s = _sigma(m, logvar, sigma)
@@ -123,7 +123,7 @@ def reparameterize(
         )
     ]
     if logvar is not None:
-        lv = np.atleast_1d(as_array(logvar, "logvar"))
+        lv = as_vector(logvar, "logvar")
         mistakes.append(
             Mistake("sigma-is-exp-logvar", "σ = exp(logvar/2), not exp(logvar)", m + np.exp(lv) * e)
         )
@@ -194,9 +194,9 @@ def elbo(
     ``x``, ``x_hat``: (D,); ``mu``, ``sigma``/``logvar``: (J,). Result: ``{"reconstruction", "kl",
     "elbo"}`` in nats. log p(x) ≥ ELBO.
     """
-    xv = np.atleast_1d(as_array(x, "x"))
-    xh = np.atleast_1d(as_array(x_hat, "x_hat"))
-    m = np.atleast_1d(as_array(mu, "mu"))
+    xv = as_vector(x, "x")
+    xh = as_vector(x_hat, "x_hat")
+    m = as_vector(mu, "mu")
     s = _sigma(m, logvar, sigma)
     rec, steps, rec_no_const = _log_likelihood(xv, xh, decoder, decoder_sigma)
     kl = kl_to_standard_normal(m, s)
@@ -257,9 +257,9 @@ def beta_vae_loss(
     """
     if beta < 0:
         raise DlstudyError("beta must be >= 0")
-    xv = np.atleast_1d(as_array(x, "x"))
-    xh = np.atleast_1d(as_array(x_hat, "x_hat"))
-    m = np.atleast_1d(as_array(mu, "mu"))
+    xv = as_vector(x, "x")
+    xh = as_vector(x_hat, "x_hat")
+    m = as_vector(mu, "mu")
     s = _sigma(m, logvar, sigma)
     rec, steps, _ = _log_likelihood(xv, xh, decoder, decoder_sigma)
     kl = kl_to_standard_normal(m, s)
