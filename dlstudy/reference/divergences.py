@@ -97,7 +97,7 @@ def kl_divergence(p: Any, q: Any, base: Any = "e") -> float:
     pv, qv = as_distribution(p, "p"), as_distribution(q, "q")
     _same_length(pv, qv)
     ln_b, _ = log_base(base)
-    return float(kl_terms(pv, qv).sum() / ln_b)
+    return max(0.0, float(kl_terms(pv, qv).sum() / ln_b))
 
 
 def js_divergence(p: Any, q: Any, base: Any = "e") -> float:
@@ -106,7 +106,7 @@ def js_divergence(p: Any, q: Any, base: Any = "e") -> float:
     _same_length(pv, qv)
     ln_b, _ = log_base(base)
     m = 0.5 * (pv + qv)
-    return float((0.5 * kl_terms(pv, m).sum() + 0.5 * kl_terms(qv, m).sum()) / ln_b)
+    return max(0.0, float((0.5 * kl_terms(pv, m).sum() + 0.5 * kl_terms(qv, m).sum()) / ln_b))
 
 
 def entropy_value(p: Any, base: Any = "e") -> float:
@@ -198,7 +198,7 @@ def kl(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     _same_length(pv, qv)
     ln_b, unit = log_base(base)
     terms = _finite_kl(pv, qv) / ln_b
-    value = float(terms.sum())
+    value = max(0.0, float(terms.sum()))  # KL >= 0: no rounding noise below 0
     steps = [
         Step("terms p_i log(p_i/q_i)", terms, _term_detail(pv, qv)),
         Step(f"KL(p‖q) = Σ terms ({unit})", value),
@@ -263,8 +263,8 @@ def js(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     _same_length(pv, qv)
     ln_b, unit = log_base(base)
     m = 0.5 * (pv + qv)
-    kl_pm = float(kl_terms(pv, m).sum() / ln_b)
-    kl_qm = float(kl_terms(qv, m).sum() / ln_b)
+    kl_pm = max(0.0, float(kl_terms(pv, m).sum() / ln_b))
+    kl_qm = max(0.0, float(kl_terms(qv, m).sum() / ln_b))
     value = 0.5 * kl_pm + 0.5 * kl_qm
     steps = [
         Step("mixture m = (p + q)/2", m, f"({_fmt_vec(pv)} + {_fmt_vec(qv)})/2"),
@@ -390,7 +390,7 @@ def cross_entropy(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solu
             f"{format_number(pv[i])} > 0 (and so is KL(p‖q))"
         )
     h = _entropy_nats(pv) / ln_b
-    kl_value = float(kl_terms(pv, qv).sum() / ln_b)
+    kl_value = max(0.0, float(kl_terms(pv, qv).sum() / ln_b))
     pos = pv > 0
     value = float(-(pv[pos] * np.log(qv[pos])).sum() / ln_b)
     steps = [
@@ -497,7 +497,7 @@ def gaussian_kl(
     m1, s1, m2, s2 = _gaussian_args(mu1, sigma1, mu2, sigma2)
     ln_b, unit = log_base(base)
     terms = _gaussian_kl_terms(m1, s1, m2, s2) / ln_b
-    value = float(terms.sum())
+    value = max(0.0, float(terms.sum()))
     steps = [
         Step("log(σ2/σ1)", np.log(s2 / s1) / ln_b),
         Step("(σ1² + (μ1 - μ2)²)/(2σ2²)", (s1**2 + (m1 - m2) ** 2) / (2.0 * s2**2) / ln_b),

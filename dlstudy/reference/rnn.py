@@ -52,8 +52,8 @@ def as_vector(
             raise DlstudyError(f"{label}: a value is required")
         return np.full(n, float(default))
     arr = as_array(value, label)
-    if arr.ndim == 0 and n is not None:
-        return np.full(n, float(arr))
+    if arr.ndim == 0:
+        return np.full(n or 1, float(arr))
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
     if arr.ndim != 1:
