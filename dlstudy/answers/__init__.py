@@ -1,0 +1,37 @@
+"""Safe reading and grading of typed answers (no eval, no sympify of raw text).
+
+``AnswerError`` (a :class:`~dlstudy.errors.DlstudyError`) means the input could not be read: the
+caller explains it and asks again; it is never counted as a wrong answer.
+"""
+
+from __future__ import annotations
+
+from dlstudy.answers.expr import AnswerError, Node, Parser, evaluate, to_text
+from dlstudy.answers.grade import KINDS, Expected, ExprMistake, Grade, grade_answer
+from dlstudy.answers.reading import (
+    Reading,
+    read_bool,
+    read_choice,
+    read_expression,
+    read_numeric,
+    read_words,
+)
+
+__all__ = [
+    "KINDS",
+    "AnswerError",
+    "Expected",
+    "ExprMistake",
+    "Grade",
+    "Node",
+    "Parser",
+    "Reading",
+    "evaluate",
+    "grade_answer",
+    "read_bool",
+    "read_choice",
+    "read_expression",
+    "read_numeric",
+    "read_words",
+    "to_text",
+]

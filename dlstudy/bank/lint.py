@@ -1,0 +1,177 @@
+"""``dlstudy bank lint``: the author-side tests of every template.
+
+For each template and each of N seeds: it instantiates without error; the answer is finite; every
+placeholder is filled; the worked solution renders; the grader accepts the true answer (typed as text)
+and rejects a perturbed one; a misconception named in the template occurs for some seed (the build
+resamples seeds where it equals the true answer). Load problems (TOML errors, unknown functions,
+missing fields, impossible constraints) are reported per file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlstudy.answers.expr import AnswerError
+from dlstudy.bank.loader import Bank
+from dlstudy.bank.template import LETTERS, Question, Template, _input_text
+from dlstudy.errors import DlstudyError
+
+_LEFT_OVER = re.compile(r"\{[A-Za-z_]\w*(?:\[\d+\]|\.\w+)*\}")
+MAX_PROBLEMS_PER_TEMPLATE = 3
+SYMBOLIC_SEEDS = 2
+
+
+@dataclass
+class TemplateReport:
+    id: str
+    file: str
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class LintReport:
+    seeds: int
+    templates: list[TemplateReport] = field(default_factory=list)
+    load_problems: list[str] = field(default_factory=list)
+    files: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.load_problems and all(not t.problems for t in self.templates)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.load_problems + [p for t in self.templates for p in t.problems]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "seeds": self.seeds,
+            "templates": len(self.templates),
+            "failed": sum(1 for t in self.templates if t.problems),
+            "files": self.files,
+            "problems": self.problems,
+        }
+
+
+def perturbed(q: Question) -> str:
+    """A wrong answer near the true one, as text."""
+    kind = q.kind
+    e = q.expected
+    if kind == "choice":
+        return LETTERS[(e.answer + 1) % len(e.options)]
+    if kind == "bool":
+        return "no" if e.answer else "yes"
+    if kind == "expression":
+        return f"({q.answer_input}) + 1"
+    return _input_text(_perturb(e.answer, kind))
+
+
+def _perturb(value: Any, kind: str) -> Any:
+    if isinstance(value, list):
+        return [_perturb(value[0], kind), *value[1:]]
+    if isinstance(value, str):
+        return value + "x"
+    if kind == "integer" or isinstance(value, int):
+        return int(value) + 1
+    return float(value) * 1.25 + 1.0
+
+
+def lint_template(t: Template, seeds: int) -> TemplateReport:
+    report = TemplateReport(t.id, t.file)
+    started = time.perf_counter()
+    named = {m.name for m in t.misconceptions if not m.expression}
+    seen: set[str] = set()
+
+    def problem(seed: int, message: str) -> bool:
+        text = f"{t.file}: {t.id}: seed {seed}: {message}"
+        if text not in report.problems:
+            report.problems.append(text)
+        return len(report.problems) >= MAX_PROBLEMS_PER_TEMPLATE
+
+    for seed in range(seeds):
+        try:
+            q = t.instantiate(seed)
+        except DlstudyError as exc:
+            if problem(seed, exc.message):
+                break
+            continue
+        except Exception as exc:  # a bug in a reference function or generator: report, go on
+            if problem(seed, f"instantiate raised {type(exc).__name__}: {exc}"):
+                break
+            continue
+        seen |= {m.name for m in q.expected.mistakes}
+        message = _check_question(q, symbolic=seed < SYMBOLIC_SEEDS)
+        if message and problem(seed, message):
+            break
+    missing = named - seen
+    if missing and not report.problems and t.function is not None:
+        report.problems.append(
+            f"{t.file}: {t.id}: misconceptions: {', '.join(sorted(missing))} never returned by "
+            f"{t.function} (or always equal to the answer) over {seeds} seeds"
+        )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _finite(x: Any) -> bool:
+    if isinstance(x, list):
+        return all(_finite(v) for v in x)
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return math.isfinite(x)
+    return True
+
+
+def _check_question(q: Question, symbolic: bool) -> str:
+    try:
+        if not _finite(q.expected.answer):
+            return f"answer is not finite: {q.expected.answer!r}"
+        prompt = q.prompt
+        left = _LEFT_OVER.search(prompt)
+        if left:
+            return f"prompt: placeholder {left.group(0)} not filled"
+        if not prompt.strip():
+            return "prompt is empty"
+        q.hints  # noqa: B018 (renders every hint)
+        q.solution_text()
+    except DlstudyError as exc:
+        return f"rendering failed: {exc.message}"
+    except Exception as exc:
+        return f"rendering raised {type(exc).__name__}: {exc}"
+    try:
+        good = q.grade(q.answer_input, symbolic=symbolic)
+    except AnswerError as exc:
+        return f"the true answer {q.answer_input!r} is not readable: {exc.message}"
+    except Exception as exc:
+        return f"grading the true answer raised {type(exc).__name__}: {exc}"
+    if not good.correct:
+        return f"the true answer {q.answer_input!r} is graded wrong ({good.message})"
+    wrong = perturbed(q)
+    try:
+        bad = q.grade(wrong, symbolic=False)
+    except AnswerError as exc:
+        return f"the perturbed answer {wrong!r} is not readable: {exc.message}"
+    except Exception as exc:
+        return f"grading a perturbed answer raised {type(exc).__name__}: {exc}"
+    if bad.correct:
+        return f"the perturbed answer {wrong!r} is accepted (tolerance too loose?)"
+    return ""
+
+
+def lint_bank(bank: Bank, seeds: int = 200) -> LintReport:
+    """Run every check; ``report.ok`` only when all pass."""
+    if seeds < 1:
+        raise DlstudyError("--seeds: expected a positive number of seeds")
+    report = LintReport(seeds, load_problems=list(bank.problems))
+    for bf in bank.files:
+        report.files[bf.path] = {"templates": len(bf.templates), "problems": len(bf.problems)}
+        for t in bf.templates:
+            tr = lint_template(t, seeds)
+            report.templates.append(tr)
+            report.files[bf.path]["problems"] += len(tr.problems)
+    return report
