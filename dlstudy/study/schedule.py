@@ -1,0 +1,87 @@
+"""FSRS scheduling through the ``fsrs`` package: one card per question template.
+
+The package does the scheduling (``fsrs.Scheduler.review_card``); this module only decides the rating
+of an attempt and converts cards to and from the JSON kept in the store.
+
+Rating of an attempt (:func:`rating_for`):
+
+* wrong, or the solution shown → ``Again`` (asking for the solution counts as not known);
+* skipped questions are not rated (the card stays as it was);
+* right with hints, or right but slow (more than ``SLOW_SECONDS`` × difficulty) → ``Hard``;
+* right, no hints, fast (under ``FAST_SECONDS`` × difficulty) → ``Easy``;
+* otherwise → ``Good``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fsrs import Card, Rating, Scheduler, State
+
+#: Seconds per difficulty level under which a right answer without hints is rated Easy.
+FAST_SECONDS = 20.0
+#: Seconds per difficulty level over which a right answer is rated Hard.
+SLOW_SECONDS = 120.0
+#: Default number of new templates introduced per day by ``dlstudy review``.
+NEW_PER_DAY = 5
+
+_scheduler: Scheduler | None = None
+
+
+def scheduler() -> Scheduler:
+    """The FSRS scheduler (default parameters, 90 % desired retention, no fuzzing: reproducible)."""
+    global _scheduler
+    if _scheduler is None:
+        _scheduler = Scheduler(desired_retention=0.9, enable_fuzzing=False)
+    return _scheduler
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def rating_for(
+    correct: bool, hints_used: int, solution_shown: bool, seconds: float, difficulty: int = 1
+) -> Rating:
+    """The FSRS rating of one attempt (see the module docstring)."""
+    if solution_shown or not correct:
+        return Rating.Again
+    level = max(1, int(difficulty))
+    if hints_used > 0 or seconds > SLOW_SECONDS * level:
+        return Rating.Hard
+    if seconds < FAST_SECONDS * level:
+        return Rating.Easy
+    return Rating.Good
+
+
+def new_card(card_id: int) -> Card:
+    """A fresh card, due now. ``card_id`` is given (the package's default sleeps 1 ms)."""
+    return Card(card_id=card_id, due=now_utc())
+
+
+def card_from_json(text: str) -> Card:
+    return Card.from_json(text)
+
+
+def card_to_json(card: Card) -> str:
+    return card.to_json()
+
+
+def review(card: Card, rating: Rating, when: datetime, seconds: float | None = None) -> Card:
+    """The card after one review at ``when`` (UTC), scheduled by the package."""
+    duration = None if seconds is None else max(0, round(seconds * 1000))
+    updated, _log = scheduler().review_card(
+        card, rating, review_datetime=when, review_duration=duration
+    )
+    return updated
+
+
+def retrievability(card: Card, when: datetime | None = None) -> float:
+    """The probability of recall now, as the package computes it (0 for a card never reviewed)."""
+    return float(scheduler().get_card_retrievability(card, when or now_utc()))
+
+
+def state_name(card: Card) -> str:
+    return {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}[
+        card.state
+    ]

@@ -1,0 +1,379 @@
+"""rich rendering of questions, feedback, summaries, statistics and the topic map.
+
+Everything prints through a ``rich.console.Console`` given by the caller; text from questions is never
+interpreted as rich markup. Works at 80 columns, with ``NO_COLOR`` and on dumb terminals (rich drops
+colours and cursor control itself; block characters fall back to ASCII when the encoding lacks them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from dlstudy.output import format_number
+from dlstudy.sections import SECTIONS, TITLES
+from dlstudy.ui.plot import bar_chart
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dlstudy.study.session import Item, Session
+    from dlstudy.study.stats import Stats
+
+
+def unicode_ok(console: Console) -> bool:
+    return (console.encoding or "").lower().replace("-", "").startswith("utf")
+
+
+def clock(seconds: float | None, *, up: bool = False) -> str:
+    """``mm:ss`` (or ``h:mm:ss``), rounded down (up for time remaining)."""
+    if seconds is None:
+        return "--:--"
+    total = max(0, math.ceil(seconds) if up else math.floor(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def percent(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def _box(console: Console) -> box.Box:
+    return box.SQUARE if unicode_ok(console) else box.ASCII
+
+
+def _is_matrix(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) > 0
+        and all(isinstance(row, list) and row for row in value)
+        and len({len(row) for row in value}) == 1
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for r in value for x in r)
+    )
+
+
+def matrix_grid(value: list[list[float]], console: Console) -> Table:
+    """A matrix as a grid of right-aligned numbers."""
+    table = Table(show_header=False, box=_box(console), padding=(0, 1), expand=False)
+    for _ in value[0]:
+        table.add_column(justify="right")
+    for row in value:
+        table.add_row(*(format_number(x, 4) for x in row))
+    return table
+
+
+def answer_renderable(question: Any, console: Console) -> Any:
+    """The correct answer: matrices as grids, everything else as the bank writes it."""
+    answer = getattr(question, "answer", None)
+    if _is_matrix(answer):
+        return matrix_grid(answer, console)
+    return Text(str(getattr(question, "answer_text", "") or answer))
+
+
+# -- questions ------------------------------------------------------------------------------------
+
+
+def question(console: Console, session: Session, item: Item, seed: int | None = None) -> None:
+    q = item.question
+    k, n = session.position
+    template = q.template
+    parts = [f"Question {k}/{n}", template.section, f"difficulty {template.difficulty}"]
+    remaining = session.remaining()
+    if remaining is not None:
+        parts.append(f"{clock(remaining, up=True)} left")
+    else:
+        parts.append(f"{clock(session.elapsed())} elapsed")
+    console.print()
+    console.rule(Text(" · ".join(parts)), style="cyan")
+    head = Text()
+    head.append(template.title, style="bold")
+    head.append("   ")
+    head.append(q.ref, style="dim")
+    console.print(head)
+    console.print(Text(q.prompt.strip("\n")))
+    options = list(getattr(q, "options", []) or [])
+    if options and f"a) {options[0]}" not in q.prompt:
+        for letter, option in zip("abcdefghijklmnopqrstuvwxyz", options, strict=False):
+            console.print(Text(f"  {letter}) {option}"))
+
+
+def prompt_text(session: Session) -> str:
+    """The plain-text prompt of the answer line (no colour: readline must measure it)."""
+    remaining = session.remaining()
+    if remaining is not None:
+        return f"[{clock(remaining, up=True)} left] answer> "
+    return "answer> "
+
+
+def invalid(console: Console, message: str, detail: str = "") -> None:
+    console.print(Text(f"Could not read that: {message}", style="yellow"))
+    if detail:
+        console.print(Text(detail))
+    console.print(Text("Not counted; try again (help lists the commands).", style="dim"))
+
+
+def notice(console: Console, message: str, style: str = "yellow") -> None:
+    console.print(Text(message, style=style))
+
+
+def hint(console: Console, text: str | None, number: int, total: int) -> None:
+    if text is None:
+        msg = "No hints for this question." if total == 0 else "No more hints."
+        console.print(Text(msg, style="yellow"))
+        return
+    console.print(Text(f"Hint {number}/{total}: {text}", style="magenta"))
+
+
+def _mark(console: Console, right: bool) -> str:
+    if unicode_ok(console):
+        return "✓ Right." if right else "✗ Wrong."
+    return "[ok] Right." if right else "[x] Wrong."
+
+
+def feedback(console: Console, item: Item) -> None:
+    """After an answer: how it was read, right or wrong, the correct answer, the named mistake."""
+    grade = item.grade
+    read_as = getattr(grade, "read_as", "") or ""
+    if read_as:
+        console.print(
+            Text(read_as if read_as.startswith("read as") else f"read as: {read_as}", style="dim")
+        )
+    right = bool(grade.correct)
+    line = Text(_mark(console, right), style="bold green" if right else "bold red")
+    score = getattr(grade, "score", None)
+    if not right and score and 0 < score < 1:
+        line.append(f" (partial credit {score:.0%})", style="yellow")
+    message = getattr(grade, "message", "") or ""
+    if message:
+        line.append(" " + message)
+    console.print(line)
+    if not right:
+        mistake = getattr(grade, "mistake", None)
+        if mistake:
+            text = Text("Recognised mistake: ", style="bold yellow")
+            text.append(str(mistake))
+            fb = getattr(grade, "mistake_feedback", None)
+            if fb:
+                text.append(f" - {fb}")
+            console.print(text)
+        console.print(Text("Correct answer:", style="bold"))
+        console.print(answer_renderable(item.question, console))
+
+
+def exam_ack(console: Console, item: Item) -> None:
+    read_as = getattr(item.grade, "read_as", "") or ""
+    msg = read_as if read_as.startswith("read as") else f"read as: {read_as}"
+    console.print(Text(f"{msg}  (recorded)" if read_as else "Recorded.", style="dim"))
+
+
+def solution(console: Console, q: Any) -> None:
+    console.print(Text("Correct answer:", style="bold"))
+    console.print(answer_renderable(q, console))
+    text = q.solution_text()
+    if text:
+        console.print(Text("Worked solution:", style="bold"))
+        console.print(Text(text.rstrip("\n")))
+
+
+def after_answer_prompt() -> str:
+    return "Enter: next · s: worked solution · q: quit > "
+
+
+# -- end of session -------------------------------------------------------------------------------
+
+
+def summary(console: Console, session: Session, *, seed: int | None = None) -> None:
+    """The table by section (score, time) and what to review next."""
+    rows = session.summary()
+    console.print()
+    if not rows:
+        console.print(Text("No questions answered.", style="dim"))
+        return
+    table = Table(title="Session summary", box=_box(console), title_justify="left")
+    table.add_column("Section")
+    table.add_column("Questions", justify="right")
+    table.add_column("Right", justify="right")
+    table.add_column("Score", justify="right")
+    table.add_column("Time", justify="right")
+    for s in rows:
+        table.add_row(
+            s.section, str(s.asked), str(s.correct), percent(s.fraction), clock(s.seconds)
+        )
+    asked = sum(s.asked for s in rows)
+    score = sum(s.score for s in rows)
+    table.add_section()
+    table.add_row(
+        "Total",
+        str(asked),
+        str(sum(s.correct for s in rows)),
+        percent(score / asked if asked else None),
+        clock(session.elapsed()),
+        style="bold",
+    )
+    console.print(table)
+    review = session.to_review()
+    if review:
+        console.print(Text("Review next: " + ", ".join(review), style="bold"))
+        console.print(Text(f"  dlstudy quiz --section {review[0]}", style="dim"))
+    else:
+        console.print(Text("All right: well done.", style="bold green"))
+    missed = [i for i in session.missed() if i.done]
+    if missed:
+        console.print(Text("Missed (re-check later with dlstudy check ID:SEED --answer ...):"))
+        for i in missed:
+            console.print(Text(f"  {i.question.ref}", style="dim"))
+    if seed is not None:
+        console.print(
+            Text(f"Session seed {seed} (--seed {seed} repeats these questions).", style="dim")
+        )
+
+
+def exam_report(console: Console, session: Session, *, seed: int | None = None) -> None:
+    """The graded report of an exam, then the solutions of the questions missed."""
+    console.print()
+    table = Table(title="Exam report", box=_box(console), title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Question")
+    table.add_column("Your answer")
+    table.add_column("Result")
+    score = 0.0
+    for k, item in enumerate(session.items, 1):
+        if item.grade is not None:
+            result = _mark(console, item.correct)
+            score += item.score
+            answer = item.answer or ""
+        elif item.skipped:
+            result, answer = "skipped", ""
+        else:
+            result, answer = "not answered", ""
+        table.add_row(str(k), item.question.ref, Text(answer), result)
+    console.print(table)
+    n = len(session.items)
+    reason = {"time": " (time ran out)", "quit": " (handed in early)"}.get(
+        session.ended_by or "", ""
+    )
+    console.print(
+        Text(
+            f"Score: {format_number(round(score, 2))}/{n} = {percent(score / n if n else None)}"
+            f"  ·  time {clock(session.elapsed())}{reason}",
+            style="bold",
+        )
+    )
+    missed = session.missed()
+    for k, item in enumerate(session.items, 1):
+        if item not in missed:
+            continue
+        console.print()
+        console.rule(Text(f"Question {k}: {item.question.ref}"), style="red")
+        console.print(Text(item.question.prompt.strip("\n")))
+        if item.grade is not None:
+            console.print(Text(f"Your answer: {item.answer}"))
+            mistake = getattr(item.grade, "mistake", None)
+            if mistake:
+                fb = getattr(item.grade, "mistake_feedback", None)
+                console.print(
+                    Text(
+                        f"Recognised mistake: {mistake}" + (f" - {fb}" if fb else ""),
+                        style="yellow",
+                    )
+                )
+        solution(console, item.question)
+    if seed is not None:
+        console.print(Text(f"Session seed {seed}.", style="dim"))
+
+
+# -- stats and topics -----------------------------------------------------------------------------
+
+
+def _date(ts: str | None) -> str:
+    if not ts:
+        return "–"
+    from datetime import datetime
+
+    return datetime.fromisoformat(ts).astimezone().strftime("%Y-%m-%d")
+
+
+def stats_view(console: Console, stats: Stats) -> None:
+    if not stats.attempts and not stats.skipped:
+        console.print(Text("No attempts yet: start with dlstudy quiz.", style="dim"))
+        return
+    table = Table(title="Progress by section", box=_box(console), title_justify="left")
+    table.add_column("Section")
+    table.add_column("Attempts", justify="right")
+    table.add_column("Accuracy", justify="right")
+    table.add_column("Last seen")
+    table.add_column("Recall", justify="right")
+    for s in stats.sections:
+        table.add_row(
+            s.section,
+            str(s.attempts),
+            percent(s.accuracy),
+            _date(s.last_seen),
+            percent(s.retrievability),
+        )
+    table.add_section()
+    table.add_row("Total", str(stats.attempts), percent(stats.accuracy), "", "", style="bold")
+    console.print(table)
+    console.print(
+        Text(
+            f"{stats.cards} templates seen, {stats.due_now} due for review now "
+            f"(dlstudy review); {clock(stats.seconds)} spent.",
+        )
+    )
+    if stats.weakest:
+        console.print(Text("Weakest: " + ", ".join(stats.weakest), style="bold"))
+    if stats.history:
+        unit = "day" if stats.history_unit == "day" else "session"
+        console.print()
+        console.print(Text(f"Accuracy by {unit}:"))
+        lines = bar_chart(
+            [b.accuracy for b in stats.history],
+            unicode=unicode_ok(console),
+            first=stats.history[0].label,
+            last=stats.history[-1].label,
+        )
+        for line in lines:
+            console.print(Text(line))
+
+
+def topics_view(console: Console, rows: Sequence[dict[str, Any]], claims_known: bool) -> None:
+    table = Table(title="Topics of the notes", box=_box(console), title_justify="left")
+    table.add_column("Section")
+    table.add_column("Title", overflow="fold")
+    table.add_column("Claims", justify="right")
+    table.add_column("Qs", justify="right")
+    table.add_column("Mastery", justify="right")
+    chapter = None
+    for row in rows:
+        if chapter is not None and row["chapter"] != chapter:
+            table.add_section()
+        chapter = row["chapter"]
+        claims = row.get("claims")
+        table.add_row(
+            row["section"],
+            row["title"],
+            "–" if claims is None else str(claims),
+            str(row.get("templates") if row.get("templates") is not None else "–"),
+            percent(row.get("mastery")),
+        )
+    console.print(table)
+    notes = ["Qs: question templates; Mastery: expected recall over the section's templates today."]
+    if not claims_known:
+        notes.append("Claims: the derivation catalogue is not available.")
+    else:
+        notes.append("Claims: derivations of the notes checked by dlstudy verify.")
+    for n in notes:
+        console.print(Text(n, style="dim"))
+
+
+def section_title(section: str) -> str:
+    return TITLES.get(section, section)
+
+
+CHAPTERS = {s[0]: s[2] for s in SECTIONS}

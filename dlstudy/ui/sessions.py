@@ -1,0 +1,149 @@
+"""What the ``quiz``, ``exam`` and ``review`` commands do, as plain functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dlstudy.errors import DlstudyError
+from dlstudy.output import console
+from dlstudy.study import select
+from dlstudy.study.paths import history_path
+from dlstudy.study.session import Session
+from dlstudy.study.store import Store
+from dlstudy.ui import render
+from dlstudy.ui.runner import Runner
+from dlstudy.ui.terminal import LineReader
+
+
+def load_bank(extra_dirs: Sequence[Path] | None = None) -> Any:
+    """The built-in question bank plus ``--bank`` folders."""
+    for d in extra_dirs or []:
+        if not Path(d).is_dir():
+            raise DlstudyError(f"--bank {d}: not a folder")
+    try:
+        from dlstudy.bank import load_bank as _load
+    except ImportError as exc:
+        raise DlstudyError(f"the question bank is not available ({exc})") from None
+    return _load(extra_dirs=[Path(d) for d in extra_dirs or []])
+
+
+def _run(
+    questions: list[Any],
+    mode: str,
+    *,
+    seed: int | None,
+    time_limit: float | None = None,
+    show_solutions: bool = False,
+    store: Store | None = None,
+) -> Session:
+    own = store is None
+    store = store or Store()
+    try:
+        session = Session(questions, mode=mode, time_limit=time_limit)
+        reader = LineReader(history=history_path())
+        runner = Runner(
+            session,
+            store=store,
+            console=console(),
+            reader=reader,
+            seed=seed,
+            show_solutions=show_solutions,
+        )
+        return runner.run()
+    finally:
+        if own:
+            store.close()
+
+
+def _intro(text: str) -> None:
+    console().print(render.Text(text, style="dim"))
+
+
+def run_quiz(
+    *,
+    sections: Sequence[str] | None,
+    n: int,
+    difficulty: int | None,
+    seed: int | None,
+    bank_dirs: Sequence[Path] | None,
+    show_solutions: bool,
+) -> Session:
+    wanted = select.check_sections(sections)
+    difficulty = select.check_difficulty(difficulty)
+    if seed is None:
+        seed = select.new_session_seed()
+    bank = load_bank(bank_dirs)
+    questions = select.choose(bank, n=n, seed=seed, sections=wanted, difficulty=difficulty)
+    store = Store()
+    try:
+        _intro(f"Quiz: {len(questions)} questions (seed {seed}). Type help for the commands.")
+        return _run(questions, "quiz", seed=seed, show_solutions=show_solutions, store=store)
+    finally:
+        store.close()
+
+
+def run_exam(
+    *,
+    sections: Sequence[str] | None,
+    n: int,
+    difficulty: int | None,
+    seconds: float,
+    seed: int | None,
+    bank_dirs: Sequence[Path] | None,
+) -> Session:
+    if not seconds > 0:
+        raise DlstudyError("--minutes must be more than 0")
+    wanted = select.check_sections(sections)
+    difficulty = select.check_difficulty(difficulty)
+    if seed is None:
+        seed = select.new_session_seed()
+    bank = load_bank(bank_dirs)
+    questions = select.choose(bank, n=n, seed=seed, sections=wanted, difficulty=difficulty)
+    store = Store()
+    try:
+        _intro(
+            f"Exam: {len(questions)} questions in {render.clock(seconds)} (seed {seed}). "
+            "No feedback until the end; skip leaves a question blank, q hands in."
+        )
+        return _run(questions, "exam", seed=seed, time_limit=seconds, store=store)
+    finally:
+        store.close()
+
+
+def run_review(
+    *,
+    sections: Sequence[str] | None,
+    limit: int,
+    new_per_day: int,
+    seed: int | None,
+    bank_dirs: Sequence[Path] | None,
+    show_solutions: bool,
+) -> Session | None:
+    wanted = select.check_sections(sections)
+    if seed is None:
+        seed = select.new_session_seed()
+    bank = load_bank(bank_dirs)
+    store = Store()
+    try:
+        plan = select.plan_review(
+            bank, store, limit=limit, new_per_day=new_per_day, sections=wanted
+        )
+        if not plan.templates:
+            msg = "Nothing to review now."
+            if plan.next_due is not None:
+                when = plan.next_due.astimezone().strftime("%Y-%m-%d %H:%M")
+                msg += f" Next review due {when}."
+            if plan.new_allowed == 0:
+                msg += " Today's new templates are done."
+            console().print(render.Text(msg))
+            return None
+        _intro(
+            f"Review: {len(plan.due)} due, {len(plan.new)} new (seed {seed}). "
+            "Type help for the commands."
+        )
+        questions = select.review_questions(plan, seed)
+        return _run(questions, "review", seed=seed, show_solutions=show_solutions, store=store)
+    finally:
+        store.close()

@@ -1,0 +1,145 @@
+"""Progress statistics, the terminal plot and the rendering of summaries."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from dlstudy.study import schedule
+from dlstudy.study.session import Session
+from dlstudy.study.stats import compute, history_buckets
+from dlstudy.study.store import AttemptRecord, Store
+from dlstudy.ui import render
+from dlstudy.ui.plot import bar_chart
+from tests.study_fakes import FakeBank
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def row(template, section, correct, day, skipped=False, session=1, seconds=10.0):
+    return {
+        "template": template,
+        "section": section,
+        "correct": None if skipped else int(correct),
+        "skipped": int(skipped),
+        "ts": (T0 + timedelta(days=day)).isoformat(),
+        "seconds": seconds,
+        "session_id": session,
+    }
+
+
+ROWS = [
+    row("a", "perceptron", True, 0),
+    row("a", "perceptron", False, 0),
+    row("b", "perceptron", True, 1),
+    row("c", "mdp", False, 1),
+    row("c", "mdp", False, 2),
+    row("c", "mdp", False, 2, skipped=True),
+    row("old", None, True, 2),  # schema-1 row without a section: found through the bank
+]
+
+
+def test_compute_counts_by_hand():
+    bank_sections = {"a": "perceptron", "b": "perceptron", "c": "mdp", "d": "mdp", "old": "td"}
+    st_ = compute(ROWS, {}, bank_sections=bank_sections, when=T0 + timedelta(days=3))
+    assert (st_.attempts, st_.correct, st_.skipped) == (6, 3, 1)
+    assert st_.seconds == pytest.approx(70.0)
+    by = {s.section: s for s in st_.sections}
+    assert [s.section for s in st_.sections] == ["perceptron", "mdp", "td"]  # order of the notes
+    assert (by["perceptron"].attempts, by["perceptron"].correct) == (3, 2)
+    assert by["perceptron"].accuracy == pytest.approx(2 / 3)
+    assert (by["mdp"].attempts, by["mdp"].correct, by["mdp"].skipped) == (2, 0, 1)
+    assert by["mdp"].last_seen == (T0 + timedelta(days=2)).isoformat()
+    assert by["mdp"].templates == 2 and by["perceptron"].templates == 2
+    assert by["td"].attempts == 1
+    assert st_.weakest == ["mdp", "perceptron"]
+    assert st_.history_unit == "day"
+    assert [(b.attempts, b.correct) for b in st_.history] == [(2, 1), (2, 1), (2, 1)]
+    js = st_.to_json()
+    assert js["attempts"] == 6 and isinstance(js["sections"], list)
+
+
+def test_mastery_and_retrievability_from_cards(tmp_path):
+    with Store(tmp_path / "p.sqlite3") as store:
+        store.record(
+            AttemptRecord(template="a", section="perceptron", seed=1, correct=True, seconds=5),
+            when=T0,
+        )
+        cards = store.cards()
+        attempts = store.attempts()
+    when = T0 + timedelta(days=10)
+    r = schedule.retrievability(cards["a"], when)
+    st_ = compute(attempts, cards, bank_sections={"a": "perceptron", "b": "perceptron"}, when=when)
+    (p,) = st_.sections
+    assert 0 < r < 1
+    assert p.retrievability == pytest.approx(r)
+    assert p.mastery == pytest.approx(r / 2)  # the unseen template counts 0
+    assert st_.due_now == int(cards["a"].due <= when)
+
+
+def test_history_per_session_when_everything_is_on_one_day():
+    rows = [row("a", "mdp", k % 2 == 0, 0, session=1 + k // 3) for k in range(6)]
+    buckets, unit = history_buckets(rows)
+    assert unit == "session"
+    assert [(b.label, b.attempts, b.correct) for b in buckets] == [("#1", 3, 2), ("#2", 3, 1)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30), st.integers(2, 8))
+def test_bar_chart_column_heights(values, height):
+    lines = bar_chart(values, height=height, unicode=False)
+    grid = [line[6:] for line in lines[:height]]
+    for k, v in enumerate(values):
+        column = [g[2 * k] if 2 * k < len(g) else " " for g in grid]
+        full = sum(1 for ch in column if ch == "#")
+        # each row is the fraction of one band filled: '#' when at least half of it
+        expected = sum(1 for r in range(height) if min(1.0, max(0.0, v * height - r)) >= 0.5)
+        assert full == expected
+    assert all(len(line) <= 6 + 2 * len(values) for line in lines[:height])
+
+
+def _console(width=80, encoding="utf-8"):
+    buf = io.StringIO()
+    return Console(
+        file=buf, width=width, no_color=True, force_terminal=False, legacy_windows=False
+    ), buf
+
+
+def test_summary_and_exam_report_render_at_80_columns():
+    qs = [t.instantiate(5) for t in FakeBank().templates.values()]
+    s = Session(qs)
+    for q in qs[:3]:
+        s.handle(str(q.answer_text))
+    s.handle("s")
+    s.handle("skip")
+    c, buf = _console()
+    render.summary(c, s, seed=9)
+    out = buf.getvalue()
+    assert "Session summary" in out and "Review next" in out and "--seed 9" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    e = Session(qs, mode="exam")
+    e.handle(str(qs[0].answer_text))
+    e.handle("0")
+    e.end("quit")
+    c, buf = _console()
+    render.exam_report(c, e)
+    out = buf.getvalue()
+    assert "Exam report" in out and "not answered" in out and "Worked solution" in out
+    assert "1/6" in out and "handed in early" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_matrix_answers_render_as_grids():
+    c, buf = _console()
+    t = FakeBank().get("fake.transpose")
+    q = t.instantiate(3)
+    c.print(render.answer_renderable(q, c))
+    lines = [line for line in buf.getvalue().splitlines() if any(ch.isdigit() for ch in line)]
+    assert len(lines) == 2
+    for line, expected in zip(lines, q.answer, strict=True):
+        assert [int(x) for x in line.replace("│", " ").split()] == expected
