@@ -304,16 +304,12 @@ def _s_mdp(s: dict[str, Any], rng: np.random.Generator, label: str, _: dict[str,
     make = getattr(_mdp_module(), "random_mdp", None)
     if make is None:
         raise GeneratorError(f"{label}: dlstudy.reference.mdp has no random_mdp")
-    gamma = s.get("gamma", [0.5, 0.9])
-    if isinstance(gamma, list):
-        gamma = gamma[int(rng.integers(0, len(gamma)))]
-    rewards = s.get("rewards", [-2, 2])
     return make(
         rng,
         _int(s["n_states"], label),
         _int(s["n_actions"], label),
-        float(gamma),
-        rewards,
+        s.get("gamma", [0.5, 0.9]),
+        s.get("rewards", [-2, 2]),
         bool(s.get("deterministic", True)),
     )
 
@@ -322,20 +318,15 @@ def _s_gridworld(s: dict[str, Any], rng: np.random.Generator, label: str, _: dic
     make = getattr(_mdp_module(), "random_gridworld", None)
     if make is None:
         raise GeneratorError(f"{label}: dlstudy.reference.mdp has no random_gridworld")
-    world = make(
+    return make(
         rng,
         _int(s["rows"], label),
         _int(s["cols"], label),
         _int(s.get("n_walls", 0), label),
-        float(s.get("step_reward", -1)),
-        float(s.get("slip", 0.0)),
+        s.get("step_reward", -1),
+        s.get("slip", 0.0),
+        s.get("gamma", 0.9),
     )
-    if "gamma" in s and isinstance(world, dict):
-        gamma = s["gamma"]
-        world["gamma"] = float(
-            gamma[int(rng.integers(0, len(gamma)))] if isinstance(gamma, list) else gamma
-        )
-    return world
 
 
 def _pick(rng: np.random.Generator, values: list[Any]) -> Any:

@@ -108,12 +108,30 @@ def mdp_table(m: dict[str, Any], indent: str = "    ") -> str:
     return "\n".join(lines)
 
 
+def gridworld_text(m: dict[str, Any], indent: str = "    ") -> str:
+    """A compiled gridworld by its layout (``#`` wall, numbers are terminal rewards) and its rules."""
+    rows = [str(r).split() for r in m["layout"]]
+    width = max((len(c) for r in rows for c in r), default=1)
+    lines = [indent + " ".join(c.replace("-", "−").rjust(width) for c in r) for r in rows]
+    lines.append(f"{indent}(cells are states r<row>c<col>; # is a wall; a number is a terminal reward)")
+    if "step_reward" in m:
+        lines.append(f"{indent}reward per step: {number(m['step_reward'])}")
+    if "slip" in m and m["slip"]:
+        lines.append(f"{indent}slip probability: {number(m['slip'])}")
+    if "gamma" in m:
+        lines.append(f"{indent}γ = {number(m['gamma'])}")
+    lines.append(f"{indent}actions: {', '.join(map(str, m.get('actions', [])))}")
+    return "\n".join(lines)
+
+
 def block(x: Any, digits: int = 4, indent: str = "    ") -> str:
     """A value for display: multi-line (grid, MDP table, layer list) or a single line."""
     if hasattr(x, "tolist"):
         x = x.tolist()
     if is_matrix(x) and len(x) > 1:
         return grid(x, digits, indent)
+    if is_mdp(x) and isinstance(x.get("layout"), list):
+        return gridworld_text(x, indent)
     if is_mdp(x):
         return mdp_table(x, indent)
     if isinstance(x, dict) and "grid" in x and isinstance(x["grid"], str):
