@@ -234,6 +234,8 @@ def _ppo_inputs(ratio: Any, advantage: Any, epsilon: float) -> tuple[np.ndarray,
     if np.any(r < 0):
         raise DlstudyError("ratio: probability ratios are ≥ 0")
     eps = check_rate(epsilon, "epsilon")
+    if float(np.abs(r).max()) * float(np.abs(a).max()) > 1e300:
+        raise DlstudyError("ratio, advantage: values too large to multiply")
     return r, a, eps
 
 

@@ -97,7 +97,7 @@ class MDP:
             return self.states.index(name)
         except ValueError:
             raise DlstudyError(
-                f"{label}: unknown state '{name}'{did_you_mean(name, self.states)}; "
+                f"{label}: unknown state '{name}'{suggest(name, self.states)}; "
                 f"states: {', '.join(self.states)}"
             ) from None
 
@@ -107,7 +107,7 @@ class MDP:
             return self.actions.index(name)
         except ValueError:
             raise DlstudyError(
-                f"{label}: unknown action '{name}'{did_you_mean(name, self.actions)}; "
+                f"{label}: unknown action '{name}'{suggest(name, self.actions)}; "
                 f"actions: {', '.join(self.actions)}"
             ) from None
 
@@ -139,6 +139,13 @@ class MDP:
         where ``a`` is unavailable."""
         q = self.R + self.gamma * (self.P @ v)
         return np.where(self.available, q, -np.inf)
+
+
+def suggest(word: str, choices: Any) -> str:
+    """``" (did you mean 'x'?)"``: a case-insensitive match first, then the closest name."""
+    names = [str(c) for c in choices]
+    same = [c for c in names if c.lower() == word.lower()]
+    return f" (did you mean '{same[0]}'?)" if same else did_you_mean(word, names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,7 +184,7 @@ def _load_example(name: str) -> dict[str, Any]:
     if name not in names:
         known = f"; bundled examples: {', '.join(names)}" if names else ""
         raise DlstudyError(
-            f"mdp: '{name}' is not a bundled example{did_you_mean(name, names)}{known} "
+            f"mdp: '{name}' is not a bundled example{suggest(name, names)}{known} "
             "(pass an MDP object or mdp=@file.json / @file.toml)"
         )
     for suffix in (".json", ".toml"):
@@ -226,7 +233,7 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
     if unknown:
         k = str(unknown[0])
         raise DlstudyError(
-            f"mdp: unknown key '{k}'{did_you_mean(k, _MDP_KEYS)}; "
+            f"mdp: unknown key '{k}'{suggest(k, _MDP_KEYS)}; "
             f"keys: states, actions, gamma, terminal, transitions (optional: start)"
         )
     for key in ("states", "actions", "transitions"):
@@ -247,9 +254,7 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
     for i, t in enumerate(terminal_list):
         name = str(t)
         if name not in states:
-            raise DlstudyError(
-                f"mdp: terminal[{i}]: unknown state '{name}'{did_you_mean(name, states)}"
-            )
+            raise DlstudyError(f"mdp: terminal[{i}]: unknown state '{name}'{suggest(name, states)}")
         terminal.add(name)
     s_idx = {s: i for i, s in enumerate(states)}
     a_idx = {a: i for i, a in enumerate(actions)}
@@ -269,7 +274,7 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
         for k in tr:
             if k not in _TRANSITION_KEYS:
                 raise DlstudyError(
-                    f"{where}: unknown key '{k}'{did_you_mean(str(k), _TRANSITION_KEYS)}; "
+                    f"{where}: unknown key '{k}'{suggest(str(k), _TRANSITION_KEYS)}; "
                     "keys: state, action, next, prob, reward"
                 )
         for k in ("state", "action", "next"):
@@ -278,13 +283,14 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
         s_name, a_name, n_name = str(tr["state"]), str(tr["action"]), str(tr["next"])
         for name, key in ((s_name, "state"), (n_name, "next")):
             if name not in s_idx:
+                kind = "state" if key == "state" else "next state"
                 raise DlstudyError(
-                    f"{where}: unknown {key} state '{name}'{did_you_mean(name, states)}; "
+                    f"{where}: unknown {kind} '{name}'{suggest(name, states)}; "
                     f"states: {', '.join(states)}"
                 )
         if a_name not in a_idx:
             raise DlstudyError(
-                f"{where}: unknown action '{a_name}'{did_you_mean(a_name, actions)}; "
+                f"{where}: unknown action '{a_name}'{suggest(a_name, actions)}; "
                 f"actions: {', '.join(actions)}"
             )
         if s_name in terminal:
@@ -319,7 +325,7 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
     if start is not None:
         start = str(start)
         if start not in s_idx:
-            raise DlstudyError(f"mdp: start: unknown state '{start}'{did_you_mean(start, states)}")
+            raise DlstudyError(f"mdp: start: unknown state '{start}'{suggest(start, states)}")
     step_reward = spec.get("step_reward")
     if step_reward is not None:
         step_reward = _prob_number(step_reward, "mdp: step_reward")
@@ -484,7 +490,7 @@ def compile_gridworld(spec: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         k = str(unknown[0])
         raise DlstudyError(
-            f"gridworld: unknown key '{k}'{did_you_mean(k, _GRID_KEYS)}; keys: grid, step_reward, "
+            f"gridworld: unknown key '{k}'{suggest(k, _GRID_KEYS)}; keys: grid, step_reward, "
             "slip, gamma, terminal_reward"
         )
     rows = _grid_rows(spec.get("grid"))
