@@ -144,7 +144,15 @@ def grade(
     checkpoints = solution.checkpoints
     if checkpoints and _looks_like_stages(given, checkpoints, solution.result):
         return _grade_stages(solution, given, rtol, atol)
-    wrong = diff(solution.result, given, rtol, atol)
+    try:
+        wrong = diff(solution.result, given, rtol, atol)
+    except DlstudyError:
+        # A wrong shape is invalid input, unless a wrong method produces exactly that shape
+        # (a valid instead of a full correlation, padding ignored): then name the mistake.
+        for mistake in solution.mistakes:
+            if _matches(mistake.value, given, rtol, atol):
+                return Verdict(False, f"wrong: {mistake.message}", [], mistake)
+        raise
     if not wrong:
         return Verdict(True, "correct")
     for mistake in solution.mistakes:
