@@ -44,6 +44,21 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 MAX_ENTRIES = 400
 
 
+class LayerStack(str):
+    """A layer-language spec (a ``str``) that prompts show one layer per line."""
+
+    def layers(self) -> list[str]:
+        depth, start, out = 0, 0, []
+        for i, ch in enumerate(self):
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                out.append(self[start:i].strip())
+                start = i + 1
+        out.append(self[start:].strip())
+        return [layer for layer in out if layer]
+
+
 class GeneratorError(DlstudyError):
     """A generator spec that cannot be sampled (a template bug, not bad user input)."""
 
@@ -90,7 +105,7 @@ def _check_calc(name: str, expr: Any, earlier: list[str]) -> list[str]:
 
 def _refs(value: Any) -> list[str]:
     if isinstance(value, str) and value.startswith("$"):
-        return [value[1:]]
+        return [value[1:].partition(".")[0]]
     if isinstance(value, list):
         return [r for v in value for r in _refs(v)]
     return []
@@ -369,7 +384,7 @@ def _s_layer_stack(
         if s.get("bias") is False:
             parts.append("bias=false")
         layers.append(f"conv({','.join(parts)})")
-    return ", ".join(layers)
+    return LayerStack(", ".join(layers))
 
 
 _SAMPLERS: dict[str, Callable[..., Any]] = {
@@ -391,9 +406,12 @@ _SAMPLERS: dict[str, Callable[..., Any]] = {
 
 
 def resolve_tree(value: Any, values: dict[str, Any]) -> Any:
-    """``"$name"`` replaced by the parameter anywhere inside lists and tables."""
+    """``"$name"`` (or ``"$name.key"`` into a table value) replaced by the parameter anywhere
+    inside lists and tables."""
     if isinstance(value, str) and value.startswith("$"):
-        return values[value[1:]]
+        name, _, key = value[1:].partition(".")
+        out = values[name]
+        return out[key] if key else out
     if isinstance(value, list):
         return [resolve_tree(v, values) for v in value]
     if isinstance(value, dict):

@@ -113,10 +113,12 @@ def gridworld_text(m: dict[str, Any], indent: str = "    ") -> str:
     rows = [str(r).split() for r in m["layout"]]
     width = max((len(c) for r in rows for c in r), default=1)
     lines = [indent + " ".join(c.replace("-", "−").rjust(width) for c in r) for r in rows]
-    lines.append(f"{indent}(cells are states r<row>c<col>; # is a wall; a number is a terminal reward)")
+    lines.append(
+        f"{indent}(cells are states r<row>c<col>; # is a wall; a number is a terminal reward)"
+    )
     if "step_reward" in m:
         lines.append(f"{indent}reward per step: {number(m['step_reward'])}")
-    if "slip" in m and m["slip"]:
+    if m.get("slip"):
         lines.append(f"{indent}slip probability: {number(m['slip'])}")
     if "gamma" in m:
         lines.append(f"{indent}γ = {number(m['gamma'])}")
@@ -130,6 +132,8 @@ def block(x: Any, digits: int = 4, indent: str = "    ") -> str:
         x = x.tolist()
     if is_matrix(x) and len(x) > 1:
         return grid(x, digits, indent)
+    if hasattr(x, "layers") and isinstance(x, str):
+        return "\n".join(f"{indent}{i}. {layer}" for i, layer in enumerate(x.layers(), 1))
     if is_mdp(x) and isinstance(x.get("layout"), list):
         return gridworld_text(x, indent)
     if is_mdp(x):
@@ -169,17 +173,22 @@ def _access(value: Any, path: str) -> Any:
 def fill(text: str, values: dict[str, Any]) -> str:
     """Replace ``{name}`` by the rendered parameter; multi-line values go on their own lines."""
     out: list[str] = []
+    after_block = False
     for literal, field, _, _ in string.Formatter().parse(text):
+        if after_block and literal and not literal.startswith("\n"):
+            out.append("\n")
         out.append(literal)
+        after_block = False
         if field is None:
             continue
         m = _FIELD.match(field)
         assert m is not None
         shown = block(_access(values[m.group(1)], m.group(2)))
-        if "\n" in shown:
+        if "\n" in shown or shown.startswith("    "):
             if out and not "".join(out).endswith("\n"):
                 out.append("\n")
-            out.append(shown + "\n")
+            out.append(shown)
+            after_block = True
         else:
             out.append(shown)
     return _tidy("".join(out))
