@@ -114,9 +114,11 @@ def sigmoid(x: np.ndarray) -> Solution:
     """
     x = as_array(x, "x")
     s = sigma(x)
+    with np.errstate(over="ignore"):
+        e = np.exp(-x)  # may be inf for x < -709: σ is still computed stably
     steps = [
-        Step("e^{-x}", out(np.exp(-x)), f"e^(-{fmt(x)})"),
-        Step("1 + e^{-x}", out(1.0 + np.exp(-x))),
+        Step("e^{-x}", out(e), f"x = {fmt(x)}"),
+        Step("1 + e^{-x}", out(1.0 + e)),
         Step("σ(x) = 1/(1 + e^{-x})", out(s)),
     ]
     mistakes = [

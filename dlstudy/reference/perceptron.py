@@ -32,6 +32,9 @@ from dlstudy.reference.registry import (
 #: Upper bound on point visits (n · max_epochs) so a request cannot run for minutes.
 MAX_VISITS = 2_000_000
 
+#: Epochs simulated for a wrong method (at least; twice the right run's if that is longer).
+MISTAKE_EPOCHS = 100
+
 #: Update rules: the right one and the wrong methods the grader names.
 RULES = ("perceptron", "update-all", "sign-dropped", "zero-as-correct")
 
@@ -283,7 +286,7 @@ def perceptron_train(
     ``epochs-with-check-pass`` (the confirming pass counted as an epoch).
     """
     X, y, w, b = _inputs(X, y, w0, b0, eta)
-    if not 1 <= max_epochs:
+    if max_epochs < 1:
         raise DlstudyError(f"max_epochs: expected at least 1, got {max_epochs}")
     if X.shape[0] * max_epochs > MAX_VISITS:
         raise DlstudyError(
@@ -292,12 +295,14 @@ def perceptron_train(
         )
     bias = b is not None
 
-    def summary(rule: str, check_pass: bool = False) -> dict[str, Any]:
-        st, per_epoch, conv = train(X, y, w, b, eta, max_epochs, rule)
-        epochs = sum(1 for k in per_epoch if k > 0) + (1 if check_pass and conv else 0)
-        return _result(st, bias, epochs=epochs, converged=conv)
-
     state, per_epoch, converged = train(X, y, w, b, eta, max_epochs, "perceptron")
+    # wrong methods may never converge: simulate them only as long as a student plausibly would
+    mistake_epochs = min(max_epochs, max(MISTAKE_EPOCHS, 2 * len(per_epoch)))
+
+    def summary(rule: str) -> dict[str, Any]:
+        st, per_epoch_, conv = train(X, y, w, b, eta, mistake_epochs, rule)
+        return _result(st, bias, epochs=sum(1 for k in per_epoch_ if k > 0), converged=conv)
+
     n = X.shape[0]
     steps: list[Step] = []
     checkpoints: list[tuple[str, Any]] = []
@@ -331,7 +336,7 @@ def perceptron_train(
         Mistake(
             "epochs-with-check-pass",
             "the last pass makes no update: it confirms convergence and is not counted as an epoch",
-            summary("perceptron", check_pass=True),
+            _result(state, bias, epochs=len(per_epoch), converged=converged),
         ),
     ]
     result = _result(state, bias, epochs=epochs, converged=converged)

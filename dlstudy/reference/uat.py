@@ -268,11 +268,12 @@ def uat_staircase(
     func, described = _target(f, lo, hi)
     delta = (hi - lo) / n
     k = np.arange(n)
-    c = np.asarray(func(lo + k * delta), dtype=np.float64)
+    xs = np.linspace(lo, hi, grid)
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = np.asarray(func(lo + k * delta), dtype=np.float64)
+        fx = np.asarray(func(xs), dtype=np.float64)
     s = lo + k[1:] * delta
     v = np.diff(c)
-    xs = np.linspace(lo, hi, grid)
-    fx = np.asarray(func(xs), dtype=np.float64)
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(fx))):
         raise DlstudyError("f: the function overflows on [lo, hi]; choose a smaller interval")
 
