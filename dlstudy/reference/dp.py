@@ -28,6 +28,8 @@ from dlstudy.reference.registry import Mistake, Solution, Step, reference
 
 #: Hard cap on sweeps when running to a tolerance.
 MAX_SWEEPS = 200_000
+#: Cap when gamma = 1 (absorbing chains converge geometrically long before this).
+MAX_SWEEPS_UNDISCOUNTED = 20_000
 #: Sweeps whose values are kept as steps/checkpoints (the rest are summarised).
 MAX_RECORDED = 1000
 #: Write out every backup when the MDP and the number of sweeps are this small.
@@ -57,7 +59,7 @@ def _check_tol(tol: float) -> float:
 def _sweep_cap(m: MDP, tol: float) -> int:
     """Sweeps enough for γ < 1 (‖V_k - V_{k-1}‖ ≤ γ^{k-1} max|r|); the hard cap for γ = 1."""
     if m.gamma >= 1.0:
-        return MAX_SWEEPS
+        return MAX_SWEEPS_UNDISCOUNTED
     if m.gamma == 0.0:
         return 2
     scale = float(np.abs(m.R).max()) + 1.0
