@@ -77,6 +77,8 @@ def _full_delta(
     kernel = np.ascontiguousarray(kernel.transpose(1, 0, 2, 3))  # (C, O, ., .)
     dil = _dilate(delta4, stride)
     if not full:
+        if dil.shape[2] < kernel.shape[2] or dil.shape[3] < kernel.shape[3]:
+            return dil, kernel, np.zeros((1, kernel.shape[0], 0, 0))
         return dil, kernel, conv2d_forward(dil, kernel)
     span = wd.shape[2:]
     hp, wp = in_hw[0] + sum(pads[0]), in_hw[1] + sum(pads[1])
@@ -242,28 +244,35 @@ def conv2d_backward_ref(
         "of δ^l with rot180(W), i.e. the full convolution with W",
         delta_prev=_user(no_flip, in_ndim),
     )
-    add(
-        "dW-flipped",
-        "∂W is the correlation of z^{l-1} with δ^l: nothing is rotated",
-        dW=_user(dw4[:, :, ::-1, ::-1], k_ndim),
-    )
     if stride_ == (1, 1) and dil == (1, 1):
-        # The kernel W in the place of δ^l: corr(z^{l-1}, W), shaped like the forward output.
-        wrong = np.stack(
-            [
-                np.stack(
-                    [
-                        conv2d_forward(xp[:, c : c + 1], w4[o : o + 1, c : c + 1])[0, 0]
-                        for c in range(w4.shape[1])
-                    ]
-                )
-                for o in range(w4.shape[0])
-            ]
+
+        def per_pair(kernels: np.ndarray) -> np.ndarray:
+            """corr(z^{l-1}[c], kernels[o, c]) for every (o, c)."""
+            return np.stack(
+                [
+                    np.stack(
+                        [
+                            conv2d_forward(xp[:, c : c + 1], kernels[o : o + 1, c : c + 1])[0, 0]
+                            for c in range(w4.shape[1])
+                        ]
+                    )
+                    for o in range(w4.shape[0])
+                ]
+            )
+
+        # δ^l rotated by 180° (a convolution): corr(z^{l-1}, rot180(δ^l)).
+        rotated = np.repeat(d4[0, :, None, ::-1, ::-1], w4.shape[1], axis=1)
+        add(
+            "dW-flipped",
+            "you convolved (rotated δ^l): ∂W is the correlation of z^{l-1} with δ^l, nothing is "
+            "rotated",
+            dW=_user(per_pair(rotated), k_ndim),
         )
+        # The kernel W in the place of δ^l: corr(z^{l-1}, W), shaped like the forward output.
         add(
             "W-instead-of-delta",
             "∂W slides δ^l (not W) over z^{l-1}: ∂W[m,n] = Σ δ^l[i,j]·z^{l-1}[i+m, j+n]",
-            dW=_user(wrong, k_ndim),
+            dW=_user(per_pair(w4), k_ndim),
         )
     return Solution(result, steps, mistakes, convention=CONVENTION)
 
