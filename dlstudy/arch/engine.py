@@ -1,0 +1,916 @@
+"""Shapes, parameter counts and receptive fields of a parsed layer spec. Pure Python.
+
+Receptive field along each axis (Araujo et al., "Computing Receptive Fields of CNNs", Distill 2019),
+for a layer with kernel k, dilation d, stride s and padding p:
+
+    r_out = r_in + (k - 1)·d·j_in        receptive field, in input pixels
+    j_out = j_in·s                       jump (effective stride)
+    P_out = P_in + p·j_in                effective padding
+    start = (r - 1)/2 - P                centre of the first output unit (0-based input pixel)
+
+Multi-path blocks (residual, concat) take the union of their paths' receptive fields, i.e. the
+largest one when the paths are aligned.
+
+A ``variant`` replays the computation the way a student who makes one known mistake would (the
+grader names the mistake when an answer equals the variant's number); ``None`` is the right method.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from dlstudy.arch.parser import Node, parse
+from dlstudy.arch.sizes import (
+    convt_output_size,
+    divides_exactly,
+    output_size,
+    pool_output_size,
+)
+from dlstudy.errors import DlstudyError
+
+POINTWISE = frozenset(
+    {
+        "bn",
+        "relu",
+        "leakyrelu",
+        "elu",
+        "gelu",
+        "sigmoid",
+        "tanh",
+        "softmax",
+        "identity",
+        "lrn",
+        "dropout",
+    }
+)
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+KERNEL_KINDS = frozenset({"conv", "maxpool", "avgpool"})
+
+#: Mistake variants (see check.py for their names and messages).
+RF_VARIANTS = ("stride", "prev_stride", "plus_k", "skip_pool", "skip_dilation")
+PARAM_VARIANTS = ("no_bias", "no_cin", "pool_params", "other_bias", "one_gate")
+
+TWO_BIASES = "recurrent layers: torch's two bias vectors per gate (b_ih and b_hh)"
+ONE_BIAS = "recurrent layers: one bias vector per gate (the textbook convention)"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """``spatial``: C × dims (dims = (H, W) or (L,)); ``seq``: T × F (c = F, dims = (T,));
+    ``vector``: N (c = N). ``None`` marks a size the spec leaves open (no ``input`` layer)."""
+
+    kind: str
+    c: int | None
+    dims: tuple[int | None, ...] = ()
+
+    def as_list(self) -> list[int | None]:
+        if self.kind == "spatial":
+            return [self.c, *self.dims]
+        if self.kind == "seq":
+            return [self.dims[0], self.c]
+        return [self.c]
+
+    def text(self) -> str:
+        return "×".join("?" if v is None else str(v) for v in self.as_list())
+
+
+@dataclass(frozen=True)
+class AxisRF:
+    """Receptive field ``r``, jump ``j`` and effective padding ``P`` along one axis."""
+
+    r: int
+    j: int
+    P: int
+
+    @property
+    def start(self) -> Fraction:
+        return Fraction(self.r - 1, 2) - self.P
+
+
+@dataclass
+class _State:
+    shape: Shape
+    rf: tuple[AxisRF, ...] | None
+    prev_s: tuple[int, ...]
+
+
+@dataclass
+class LayerResult:
+    """One row of the per-layer table."""
+
+    index: str
+    name: str
+    kind: str
+    text: str
+    summary: str
+    depth: int
+    output_shape: list[int | None]
+    weights: int | None = 0
+    biases: int | None = 0
+    rf: tuple[AxisRF, ...] | None = None
+    spatial: bool = False
+    block: bool = False
+    note: str = ""
+
+    @property
+    def params(self) -> int | None:
+        if self.weights is None or self.biases is None:
+            return None
+        return self.weights + self.biases
+
+    @property
+    def rf_checkpoint(self) -> bool:
+        """A layer whose r a student writes down (conv, pooling, a whole block)."""
+        return self.depth == 0 and (self.kind in KERNEL_KINDS or self.block)
+
+    def to_json(self) -> dict[str, Any]:
+        rf = self.rf
+        return {
+            "index": self.index,
+            "layer": self.name,
+            "kind": self.kind,
+            "spec": self.text,
+            "depth": self.depth,
+            "output_shape": self.output_shape,
+            "weights": self.weights,
+            "biases": self.biases,
+            "params": self.params,
+            "receptive_field": squash([a.r for a in rf]) if rf else None,
+            "effective_stride": squash([a.j for a in rf]) if rf else None,
+            "effective_padding": squash([a.P for a in rf]) if rf else None,
+            "start": squash([_num(a.start) for a in rf]) if rf else None,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Analysis:
+    """Everything ``dlstudy rf`` and ``dlstudy params`` show."""
+
+    layers: list[LayerResult]
+    input_shape: Shape
+    output_shape: Shape
+    rf: tuple[AxisRF, ...] | None
+    rf_layer: str | None
+    rf_index: str | None = None
+    convention: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def leaves(self) -> list[LayerResult]:
+        return [layer for layer in self.layers if not layer.block]
+
+    def _sum(self, attr: str) -> int | None:
+        values = [getattr(layer, attr) for layer in self.leaves]
+        return None if any(v is None for v in values) else sum(values)
+
+    @property
+    def total_params(self) -> int | None:
+        return self._sum("params")
+
+    @property
+    def total_weights(self) -> int | None:
+        return self._sum("weights")
+
+    @property
+    def total_biases(self) -> int | None:
+        return self._sum("biases")
+
+    @property
+    def receptive_field(self) -> int | list[int] | None:
+        return squash([a.r for a in self.rf]) if self.rf else None
+
+    @property
+    def effective_stride(self) -> int | list[int] | None:
+        return squash([a.j for a in self.rf]) if self.rf else None
+
+    @property
+    def effective_padding(self) -> int | list[int] | None:
+        return squash([a.P for a in self.rf]) if self.rf else None
+
+    def param_checkpoints(self) -> list[LayerResult]:
+        """Layers with parameters, in table order (what a per-layer params answer lists)."""
+        return [layer for layer in self.leaves if layer.params]
+
+    def rf_checkpoints(self) -> list[LayerResult]:
+        """Top-level conv and pooling layers and blocks (what a per-layer rf answer lists)."""
+        return [layer for layer in self.layers if layer.rf_checkpoint]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total_params": self.total_params,
+            "total_weights": self.total_weights,
+            "total_biases": self.total_biases,
+            "receptive_field": self.receptive_field,
+            "effective_stride": self.effective_stride,
+            "effective_padding": self.effective_padding,
+            "start": squash([_num(a.start) for a in self.rf]) if self.rf else None,
+            "receptive_field_layer": self.rf_layer,
+            "input_shape": self.input_shape.as_list(),
+            "output_shape": self.output_shape.as_list(),
+            "convention": self.convention,
+            "notes": self.notes,
+            "layers": [layer.to_json() for layer in self.layers],
+        }
+
+
+def squash(values: list[Any]) -> Any:
+    """One value when every axis agrees, else the list (``[h, w]``)."""
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+def _num(x: Fraction) -> int | float:
+    return int(x) if x.denominator == 1 else float(x)
+
+
+# ----------------------------------------------------------------------------------------------
+class _Context:
+    def __init__(self, single_bias: bool, variant: str | None) -> None:
+        self.single_bias = single_bias
+        self.variant = variant
+        self.results: list[LayerResult] = []
+        self.counts: dict[str, int] = {}
+        self.notes: list[str] = []
+        self.recurrent = False
+
+    def name(self, kind: str) -> str:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return f"{kind if kind != 'convt' else 'convT'}{self.counts[kind]}"
+
+    def note_once(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def analyze(spec: str, *, single_bias: bool = False, origin: str = "") -> Analysis:
+    """Analyse a spec (inline text or a preset name): per-layer shapes, parameters and receptive
+    fields, and the totals.
+
+    Parameters
+    ----------
+    spec : str
+        The layer language (see ``dlstudy/arch/LANGUAGE.md``) or a preset name such as ``vgg16``.
+    single_bias : bool
+        Count one bias vector per gate in recurrent layers instead of torch's two.
+    origin : str
+        Where the spec came from (a file name), for error messages.
+    """
+    from dlstudy.arch.presets import preset_text
+
+    text = preset_text(spec.strip()) or spec
+    return analyze_nodes(parse(text, origin), single_bias=single_bias)
+
+
+def analyze_nodes(
+    nodes: list[Node], *, single_bias: bool = False, variant: str | None = None
+) -> Analysis:
+    """:func:`analyze` on parsed nodes; ``variant`` replays a known mistake (internal)."""
+    ctx = _Context(single_bias, variant)
+    if nodes[0].kind == "input":
+        first = _input(nodes[0], ctx)
+        nodes = nodes[1:]
+    else:
+        first = Shape("spatial", None, (None, None))
+        ctx.note_once("no input(...) layer: channels and sizes are unknown (shown as ?)")
+    ndim = len(first.dims) if first.kind == "spatial" else 0
+    state = _State(
+        first, tuple(AxisRF(1, 1, 0) for _ in range(ndim)) if ndim else None, (1,) * ndim
+    )
+    state = _run(nodes, state, ctx, 0, "")
+    top = [r for r in ctx.results if r.depth == 0 and r.spatial]
+    rf = top[-1].rf if top else None
+    convention = ""
+    if ctx.recurrent:
+        convention = ONE_BIAS if single_bias else TWO_BIASES
+    return Analysis(
+        ctx.results,
+        first,
+        state.shape,
+        rf,
+        top[-1].name if top else None,
+        top[-1].index if top else None,
+        convention,
+        ctx.notes,
+    )
+
+
+def _run(nodes: list[Node], state: _State, ctx: _Context, depth: int, prefix: str) -> _State:
+    for i, node in enumerate(nodes, 1):
+        index = f"{prefix}{i}"
+        if node.is_block:
+            state = _block(node, state, ctx, depth, index)
+        else:
+            state = _layer(node, state, ctx, depth, index)
+    return state
+
+
+def _fail(node: Node, index: str, message: str) -> DlstudyError:
+    return DlstudyError(f"layer {index} {node.text}: {message}")
+
+
+def _positive_int(value: Any, node: Node, index: str, key: str, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise _fail(node, index, f"{key} must be {what}, got {value}")
+    return value
+
+
+def _input(node: Node, ctx: _Context) -> Shape:
+    a = {k: v for k, v in node.args.items() if v is not None}
+    for key, value in a.items():
+        _positive_int(value, node, "0", key)
+    keys = set(a)
+    if keys & {"t", "f"}:
+        if keys != {"t", "f"}:
+            raise _fail(
+                node, "0", "a sequence input takes exactly t= and f=, e.g. input(t=10,f=32)"
+            )
+        shape = Shape("seq", a["f"], (a["t"],))
+    elif "n" in keys:
+        if keys != {"n"}:
+            raise _fail(node, "0", "a vector input takes only n=, e.g. input(n=784)")
+        shape = Shape("vector", a["n"])
+    elif "l" in keys:
+        if keys - {"l", "c"}:
+            raise _fail(node, "0", "a 1-D input takes c= and l=, e.g. input(c=1,l=100)")
+        shape = Shape("spatial", a.get("c"), (a["l"],))
+    else:
+        if not keys:
+            raise _fail(node, "0", "input needs sizes, e.g. input(c=3,h=224,w=224)")
+        h = a.get("h", a.get("w"))
+        w = a.get("w", a.get("h"))
+        shape = Shape("spatial", a.get("c"), (h, w))
+    ctx.results.append(
+        LayerResult(
+            "0",
+            "input",
+            "input",
+            node.text,
+            "input",
+            0,
+            shape.as_list(),
+            rf=tuple(AxisRF(1, 1, 0) for _ in shape.dims) if shape.kind == "spatial" else None,
+        )
+    )
+    return shape
+
+
+def _per_axis(
+    value: Any, ndim: int, node: Node, index: str, key: str, minimum: int
+) -> tuple[int, ...]:
+    if isinstance(value, tuple):
+        if ndim != 2:
+            raise _fail(node, index, f"{key}={value[0]}x{value[1]} needs a 2-D (C×H×W) input")
+        values = value
+    else:
+        values = (value,) * ndim
+    for v in values:
+        _positive_int(v, node, index, key, minimum)
+    return tuple(values)
+
+
+def _need_spatial(node: Node, state: _State, index: str) -> None:
+    if state.shape.kind != "spatial":
+        raise _fail(
+            node,
+            index,
+            f"needs an image input C×H×W (or C×L); it gets {state.shape.text()} "
+            f"({state.shape.kind} input)",
+        )
+
+
+def _fmt_kernel(values: tuple[int, ...]) -> str:
+    if len(values) == 1:
+        return str(values[0])
+    return "×".join(map(str, values)) if len(set(values)) > 1 else f"{values[0]}×{values[0]}"
+
+
+def _fmt_axis(prefix: str, values: tuple[int, ...], default: int) -> str:
+    if all(v == default for v in values):
+        return ""
+    return f" {prefix}{values[0] if len(set(values)) == 1 else 'x'.join(map(str, values))}"
+
+
+def _sliding(
+    node: Node,
+    state: _State,
+    ctx: _Context,
+    index: str,
+    k: tuple[int, ...],
+    s: tuple[int, ...],
+    p: tuple[int, ...],
+    d: tuple[int, ...],
+    ceil: bool,
+) -> tuple[tuple[int | None, ...], list[str]]:
+    """Output sizes of a conv or pooling window, with a note per axis that does not divide."""
+    out: list[int | None] = []
+    notes: list[str] = []
+    axes = ("H", "W") if len(k) == 2 else ("L",)
+    for axis, n, kk, ss, pp, dd in zip(axes, state.shape.dims, k, s, p, d, strict=True):
+        if n is None:
+            out.append(None)
+            continue
+        k_eff = dd * (kk - 1) + 1
+        if n + 2 * pp < k_eff:
+            dil = f" (dilated {k_eff})" if dd > 1 else ""
+            raise _fail(
+                node,
+                index,
+                f"kernel {kk}{dil} is larger than the padded input along {axis}: "
+                f"{n} + 2·{pp} = {n + 2 * pp}",
+            )
+        size = pool_output_size(n, kk, ss, pp, dd, ceil) if ceil else output_size(n, kk, ss, pp, dd)
+        if size < 1:
+            raise _fail(node, index, f"output size along {axis} would be {size} (below 1)")
+        if not divides_exactly(n, kk, ss, pp, dd):
+            num = n + 2 * pp - dd * (kk - 1) - 1
+            how = "rounds it up (ceil mode)" if ceil else "floors it"
+            notes.append(
+                f"{axis}: ({n} + 2·{pp} - {dd}·({kk}-1) - 1)/{ss} = {num}/{ss} is not an integer: "
+                f"PyTorch {how}, giving {size} (exam problems call this invalid)"
+            )
+        out.append(size)
+    if len(notes) == 2 and notes[0][3:] == notes[1][3:]:
+        notes = ["H and W" + notes[0][1:]]
+    return tuple(out), notes
+
+
+def _rf_update(
+    state: _State,
+    ctx: _Context,
+    kind: str,
+    k: tuple[int, ...],
+    s: tuple[int, ...],
+    p: tuple[int, ...],
+    d: tuple[int, ...],
+) -> tuple[tuple[AxisRF, ...] | None, tuple[int, ...]]:
+    """New (rf, previous strides) after a sliding window; ``ctx.variant`` replays a mistake."""
+    if state.rf is None:
+        return None, s
+    variant = ctx.variant
+    if variant == "skip_pool" and kind != "conv":
+        return state.rf, state.prev_s
+    new = []
+    for a, kk, ss, pp, dd, prev in zip(state.rf, k, s, p, d, state.prev_s, strict=True):
+        if variant == "skip_dilation":
+            dd = 1
+        # effective kernel d(k-1)+1
+        k_eff = dd * (kk - 1) + 1
+        if variant == "stride":
+            r = a.r + (k_eff - 1) * ss  # the layer's own stride in place of the jump
+        elif variant == "prev_stride":
+            r = a.r + (k_eff - 1) * prev
+        elif variant == "plus_k":
+            r = a.r + k_eff * a.j
+        else:
+            # r_out = r_in + (k-1)·d·j_in
+            r = a.r + (k_eff - 1) * a.j
+        # P_out = P_in + p·j_in ; j_out = j_in·s
+        new.append(AxisRF(r, a.j * ss, a.P + pp * a.j))
+    return tuple(new), s
+
+
+def _layer(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    kind = node.kind
+    if kind == "input":
+        raise _fail(node, index, "input(...) must be the first layer")
+    handler = _HANDLERS.get(kind)
+    if handler is not None:
+        return handler(node, state, ctx, depth, index)
+    return _pointwise(node, state, ctx, depth, index)
+
+
+def _conv(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    _need_spatial(node, state, index)
+    a = node.args
+    ndim = len(state.shape.dims)
+    k = _per_axis(a["k"], ndim, node, index, "k", 1)
+    s = _per_axis(a["s"], ndim, node, index, "s", 1)
+    p = _per_axis(a["p"], ndim, node, index, "p", 0)
+    d = _per_axis(a["d"], ndim, node, index, "d", 1)
+    groups = _positive_int(a["groups"], node, index, "groups")
+    c_in = state.shape.c
+    c_out = _positive_int(a["c"], node, index, "c") if a["c"] is not None else c_in
+    for label, c in (("input channels", c_in), ("output channels", c_out)):
+        if c is not None and c % groups:
+            raise _fail(node, index, f"groups={groups} must divide the {label} ({c})")
+    dims, notes = _sliding(node, state, ctx, index, k, s, p, d, False)
+    weights: int | None = None
+    if c_in is not None and c_out is not None:
+        # weights = C_out · (C_in / groups) · k_h · k_w
+        weights = c_out * (c_in // groups) * math.prod(k)
+        if ctx.variant == "no_cin":
+            weights = c_out * math.prod(k)
+    biases: int | None = (c_out if a["bias"] else 0) if c_out is not None else None
+    if ctx.variant == "no_bias":
+        biases = 0
+    rf, prev = _rf_update(state, ctx, "conv", k, s, p, d)
+    shape = Shape("spatial", c_out, dims)
+    summary = (
+        f"conv {_fmt_kernel(k)}{_fmt_axis('s', s, 1)}{_fmt_axis('p', p, 0)}{_fmt_axis('d', d, 1)}"
+        f"{f' g{groups}' if groups > 1 else ''}{'' if a['bias'] else ' nobias'}"
+        f" → {'?' if c_out is None else c_out}"
+    )
+    ctx.results.append(
+        LayerResult(
+            index,
+            ctx.name("conv"),
+            "conv",
+            node.text,
+            summary,
+            depth,
+            shape.as_list(),
+            weights,
+            biases,
+            rf,
+            True,
+            note="; ".join(notes),
+        )
+    )
+    return _State(shape, rf, prev)
+
+
+def _convt(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    _need_spatial(node, state, index)
+    a = node.args
+    ndim = len(state.shape.dims)
+    k = _per_axis(a["k"], ndim, node, index, "k", 1)
+    s = _per_axis(a["s"], ndim, node, index, "s", 1)
+    p = _per_axis(a["p"], ndim, node, index, "p", 0)
+    op = _per_axis(a["op"], ndim, node, index, "op", 0)
+    d = _per_axis(a["d"], ndim, node, index, "d", 1)
+    groups = _positive_int(a["groups"], node, index, "groups")
+    c_in = state.shape.c
+    c_out = _positive_int(a["c"], node, index, "c") if a["c"] is not None else c_in
+    for label, c in (("input channels", c_in), ("output channels", c_out)):
+        if c is not None and c % groups:
+            raise _fail(node, index, f"groups={groups} must divide the {label} ({c})")
+    dims: list[int | None] = []
+    for n, kk, ss, pp, oo, dd in zip(state.shape.dims, k, s, p, op, d, strict=True):
+        if oo >= max(ss, dd):
+            raise _fail(node, index, f"op={oo} must be smaller than the stride or the dilation")
+        if n is None:
+            dims.append(None)
+            continue
+        # n_out = (n-1)·s - 2p + d(k-1) + op + 1
+        size = convt_output_size(n, kk, ss, pp, oo, dd)
+        if size < 1:
+            raise _fail(node, index, f"output size would be {size} (below 1): padding too large")
+        dims.append(size)
+    weights: int | None = None
+    if c_in is not None and c_out is not None:
+        # weights = C_in · (C_out / groups) · k_h · k_w
+        weights = c_in * (c_out // groups) * math.prod(k)
+        if ctx.variant == "no_cin":
+            weights = c_out * math.prod(k)
+    biases: int | None = (c_out if a["bias"] else 0) if c_out is not None else None
+    if ctx.variant == "no_bias":
+        biases = 0
+    if state.rf is not None:
+        ctx.note_once(
+            "receptive fields are not tracked after a transposed convolution "
+            "(they vary from one output unit to the next)"
+        )
+    shape = Shape("spatial", c_out, tuple(dims))
+    summary = (
+        f"convT {_fmt_kernel(k)}{_fmt_axis('s', s, 1)}{_fmt_axis('p', p, 0)}"
+        f"{_fmt_axis('op', op, 0)}{_fmt_axis('d', d, 1)} → {'?' if c_out is None else c_out}"
+    )
+    ctx.results.append(
+        LayerResult(
+            index,
+            ctx.name("convt"),
+            "convt",
+            node.text,
+            summary,
+            depth,
+            shape.as_list(),
+            weights,
+            biases,
+            None,
+            True,
+        )
+    )
+    return _State(shape, None, s)
+
+
+def _pool(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    _need_spatial(node, state, index)
+    a = node.args
+    ndim = len(state.shape.dims)
+    k = _per_axis(a["k"], ndim, node, index, "k", 1)
+    s = _per_axis(a["s"] if a["s"] is not None else a["k"], ndim, node, index, "s", 1)
+    p = _per_axis(a["p"], ndim, node, index, "p", 0)
+    d = _per_axis(a.get("d", 1), ndim, node, index, "d", 1)
+    for kk, pp, dd in zip(k, p, d, strict=True):
+        if 2 * pp > dd * (kk - 1) + 1:
+            raise _fail(node, index, f"p={pp} must be at most half the kernel size ({kk})")
+    dims, notes = _sliding(node, state, ctx, index, k, s, p, d, bool(a["ceil"]))
+    c = state.shape.c
+    weights: int | None = 0
+    biases: int | None = 0
+    if ctx.variant == "pool_params":
+        # the pool counted as a conv C → C with the same window
+        weights = None if c is None else c * c * math.prod(k)
+        biases = c
+    rf, prev = _rf_update(state, ctx, node.kind, k, s, p, d)
+    shape = Shape("spatial", c, dims)
+    summary = (
+        f"{node.kind} {_fmt_kernel(k)}{_fmt_axis('s', s, 1)}{_fmt_axis('p', p, 0)}"
+        f"{_fmt_axis('d', d, 1)}{' ceil' if a['ceil'] else ''}"
+    )
+    ctx.results.append(
+        LayerResult(
+            index,
+            ctx.name(node.kind),
+            node.kind,
+            node.text,
+            summary,
+            depth,
+            shape.as_list(),
+            weights,
+            biases,
+            rf,
+            True,
+            note="; ".join(notes),
+        )
+    )
+    return _State(shape, rf, prev)
+
+
+def _adaptive(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    _need_spatial(node, state, index)
+    a = {k: v for k, v in node.args.items() if v is not None}
+    for key, value in a.items():
+        _positive_int(value, node, index, key)
+    ndim = len(state.shape.dims)
+    if ndim == 2:
+        if "l" in a or not a:
+            raise _fail(node, index, "a 2-D adaptive pool takes h= and w=, e.g. h=1,w=1")
+        target = (a.get("h", a.get("w")), a.get("w", a.get("h")))
+    else:
+        if set(a) - {"l", "h"} or not a:
+            raise _fail(node, index, "a 1-D adaptive pool takes l=, e.g. l=1")
+        target = (a.get("l", a.get("h")),)
+    rf = state.rf
+    prev = state.prev_s
+    note = ""
+    if rf is not None:
+        if all(n is not None and n % t == 0 for n, t in zip(state.shape.dims, target, strict=True)):
+            # equivalent to a fixed pool with k = s = n / n_out
+            k = tuple(n // t for n, t in zip(state.shape.dims, target, strict=True))  # type: ignore[operator]
+            rf, prev = _rf_update(state, ctx, "avgpool", k, k, (0,) * ndim, (1,) * ndim)
+        else:
+            rf = None
+            note = "window varies with position: receptive field not tracked"
+    c = state.shape.c
+    shape = Shape("spatial", c, target)
+    ctx.results.append(
+        LayerResult(
+            index,
+            ctx.name(node.kind),
+            node.kind,
+            node.text,
+            f"{node.kind} → {'×'.join(map(str, target))}",
+            depth,
+            shape.as_list(),
+            0,
+            0,
+            rf,
+            False,
+            note=note,
+        )
+    )
+    return _State(shape, rf, prev)
+
+
+def _pointwise(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    weights: int | None = 0
+    biases: int | None = 0
+    summary = node.kind
+    if node.kind == "bn" and node.args.get("affine", True):
+        # γ and β per channel (running statistics are buffers, not parameters)
+        c = state.shape.c
+        weights = biases = c
+    elif node.kind == "dropout" and node.args.get("p", 0.5) != 0.5:
+        summary = f"dropout p={node.args['p']}"
+    ctx.results.append(
+        LayerResult(
+            index,
+            ctx.name(node.kind),
+            node.kind,
+            node.text,
+            summary,
+            depth,
+            state.shape.as_list(),
+            weights,
+            biases,
+            state.rf,
+            state.shape.kind == "spatial",
+        )
+    )
+    return state
+
+
+def _flatten(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    shape = _flat(state.shape)
+    ctx.results.append(
+        LayerResult(
+            index, ctx.name("flatten"), "flatten", node.text, "flatten", depth, shape.as_list()
+        )
+    )
+    return _State(shape, None, state.prev_s)
+
+
+def _flat(shape: Shape) -> Shape:
+    sizes = shape.as_list()
+    if shape.kind == "vector":
+        return shape
+    total = None if any(v is None for v in sizes) else math.prod(sizes)  # type: ignore[arg-type]
+    return Shape("vector", total)
+
+
+def _fc(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    n = _positive_int(node.args["n"], node, index, "n")
+    note = ""
+    shape = state.shape
+    if shape.kind == "spatial":
+        shape = _flat(shape)
+        note = f"flattens its {state.shape.text()} input to {shape.text()} features"
+    n_in = shape.c
+    # weights = n_in · n_out ; biases = n_out
+    weights = None if n_in is None else n_in * n
+    biases = n if node.args["bias"] and ctx.variant != "no_bias" else 0
+    out = Shape("seq", n, shape.dims) if shape.kind == "seq" else Shape("vector", n)
+    summary = f"fc → {n}{'' if node.args['bias'] else ' nobias'}"
+    ctx.results.append(
+        LayerResult(
+            index,
+            ctx.name("fc"),
+            "fc",
+            node.text,
+            summary,
+            depth,
+            out.as_list(),
+            weights,
+            biases,
+            note=note,
+        )
+    )
+    return _State(out, None, state.prev_s)
+
+
+def _recurrent(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    if state.shape.kind != "seq":
+        raise _fail(
+            node,
+            index,
+            f"needs a sequence input(t=T,f=F); it gets {state.shape.text()} "
+            f"({state.shape.kind} input)",
+        )
+    a = node.args
+    h = _positive_int(a["h"], node, index, "h")
+    layers = _positive_int(a["layers"], node, index, "layers")
+    dirs = 2 if a["bidirectional"] else 1
+    gates = GATES[node.kind]
+    if ctx.variant == "one_gate":
+        gates = 1
+    single = ctx.single_bias != (ctx.variant == "other_bias")
+    ctx.recurrent = True
+    f = state.shape.c
+    weights: int | None = 0
+    biases = 0
+    for layer in range(layers):
+        n_in = f if layer == 0 else h * dirs
+        # per direction: gates·H·(n_in + H) weights (W_ih and W_hh)
+        if weights is not None:
+            weights = None if n_in is None else weights + dirs * gates * h * (n_in + h)
+        # per direction: gates·H biases, twice in torch (b_ih and b_hh)
+        if a["bias"]:
+            biases += dirs * gates * h * (1 if single else 2)
+    if ctx.variant == "no_bias":
+        biases = 0
+    out = Shape("vector", h * dirs) if a["last"] else Shape("seq", h * dirs, state.shape.dims)
+    summary = (
+        f"{node.kind} h={h}{f' ×{layers}' if layers > 1 else ''}{' bi' if dirs == 2 else ''}"
+        f"{' last' if a['last'] else ''}"
+    )
+    ctx.results.append(
+        LayerResult(
+            index,
+            ctx.name(node.kind),
+            node.kind,
+            node.text,
+            summary,
+            depth,
+            out.as_list(),
+            weights,
+            biases,
+        )
+    )
+    return _State(out, None, state.prev_s)
+
+
+def _block(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
+    header = LayerResult(
+        index, ctx.name(node.kind), node.kind, node.text, "", depth, [], block=True
+    )
+    position = len(ctx.results)
+    ctx.results.append(header)
+    ends: list[_State] = []
+    for number, path in enumerate(node.paths):
+        letter = chr(ord("a") + number) if number < 26 else f"p{number}"
+        ends.append(_run(path, state, ctx, depth + 1, f"{index}{letter}."))
+    if node.kind == "residual":
+        if len(ends) == 1:
+            ends.append(state)  # identity shortcut
+        main, short = ends
+        if main.shape != short.shape:
+            raise DlstudyError(
+                f"layer {index} residual block: the main path gives {main.shape.text()} but the "
+                f"shortcut gives {short.shape.text()}; they must match to be added (use a "
+                f"projection shortcut, e.g. residual(... | conv(c=C,k=1,s=S), bn))"
+            )
+        shape = main.shape
+        kind_text = "identity" if len(node.paths) == 1 else "projection"
+        header.summary = f"residual ({kind_text} shortcut)"
+    else:
+        first = ends[0].shape
+        for number, end in enumerate(ends[1:], 2):
+            if (
+                end.shape.kind != "spatial"
+                or first.kind != "spatial"
+                or (end.shape.dims != first.dims)
+            ):
+                raise DlstudyError(
+                    f"layer {index} concat: branch 1 gives {first.text()} but branch {number} "
+                    f"gives {end.shape.text()}; branches must agree on every size but channels"
+                )
+        channels = [e.shape.c for e in ends]
+        c = None if any(v is None for v in channels) else sum(channels)  # type: ignore[arg-type]
+        shape = Shape("spatial", c, first.dims)
+        header.summary = f"concat ({len(ends)} branches)"
+    rf = _union([e.rf for e in ends], ctx, index)
+    header.output_shape = shape.as_list()
+    header.rf = rf
+    header.spatial = shape.kind == "spatial"
+    inner = [r for r in ctx.results[position + 1 :] if not r.block]
+    header.weights = _total([r.weights for r in inner])
+    header.biases = _total([r.biases for r in inner])
+    return _State(shape, rf, ends[0].prev_s)
+
+
+def _total(values: list[int | None]) -> int | None:
+    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def _union(
+    rfs: list[tuple[AxisRF, ...] | None], ctx: _Context, index: str
+) -> tuple[AxisRF, ...] | None:
+    """The smallest window covering every path's receptive field (the largest when aligned)."""
+    if any(rf is None for rf in rfs):
+        return None
+    out = []
+    for axis in zip(*rfs, strict=True):  # type: ignore[misc]
+        lo = min(-a.P for a in axis)
+        hi = max(-a.P + a.r - 1 for a in axis)
+        jumps = {a.j for a in axis}
+        if len(jumps) > 1:
+            ctx.note_once(f"layer {index}: paths with different jumps; r is the largest window")
+        out.append(AxisRF(hi - lo + 1, axis[0].j, -lo))
+    return tuple(out)
+
+
+_HANDLERS = {
+    "conv": _conv,
+    "convt": _convt,
+    "maxpool": _pool,
+    "avgpool": _pool,
+    "adaptiveavgpool": _adaptive,
+    "adaptivemaxpool": _adaptive,
+    "flatten": _flatten,
+    "fc": _fc,
+    "rnn": _recurrent,
+    "lstm": _recurrent,
+    "gru": _recurrent,
+}
+
+
+def variant_analysis(nodes: list[Node], variant: str, single_bias: bool = False) -> Analysis:
+    """The analysis a student making mistake ``variant`` would get (see :mod:`dlstudy.arch.check`)."""
+    return analyze_nodes(nodes, single_bias=single_bias, variant=variant)
+
+
+__all__ = [
+    "Analysis",
+    "AxisRF",
+    "LayerResult",
+    "Shape",
+    "analyze",
+    "analyze_nodes",
+    "squash",
+    "variant_analysis",
+]
