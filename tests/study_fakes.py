@@ -113,7 +113,8 @@ class FakeTemplate:
             m = [[rng.randint(-3, 3) for _ in range(2)] for _ in range(2)]
             t = [[m[0][0], m[1][0]], [m[0][1], m[1][1]]]
             prompt = f"Transpose M =\n  {m[0]}\n  {m[1]}"
-            return FakeQuestion(self, seed, prompt, t, f"{t[0]}; {t[1]}", list(self.hints))
+            text = "; ".join(" ".join(str(x) for x in r) for r in t)
+            return FakeQuestion(self, seed, prompt, t, text, list(self.hints))
         if self.kind == "choice":
             options = ["σ(x)(1 − σ(x))", "1 − σ(x)", "σ(x)²"]
             rng.shuffle(options)

@@ -63,6 +63,13 @@ def choose(
     """``n`` questions for a quiz or an exam, reproducible from ``seed``."""
     if n < 1:
         raise DlstudyError(f"--n must be at least 1, not {n}")
+    if not bank.templates:
+        problems = list(getattr(bank, "problems", []) or [])
+        raise DlstudyError(
+            "the question bank has no templates"
+            + (f" ({len(problems)} malformed; see dlstudy bank lint)" if problems else ""),
+            "Add template files with --bank DIR (see question_bank/FORMAT.md).",
+        )
     templates = sorted(bank.select(sections=sections, difficulty=difficulty), key=lambda t: t.id)
     if not templates:
         wanted = []

@@ -136,6 +136,9 @@ def _mark(console: Console, right: bool) -> str:
     return "[ok] Right." if right else "[x] Wrong."
 
 
+_PLAIN_VERDICTS = {"right", "wrong", "correct", "incorrect", "not correct"}
+
+
 def feedback(console: Console, item: Item) -> None:
     """After an answer: how it was read, right or wrong, the correct answer, the named mistake."""
     grade = item.grade
@@ -150,7 +153,7 @@ def feedback(console: Console, item: Item) -> None:
     if not right and score and 0 < score < 1:
         line.append(f" (partial credit {score:.0%})", style="yellow")
     message = getattr(grade, "message", "") or ""
-    if message:
+    if message and message.strip(" .!").lower() not in _PLAIN_VERDICTS:
         line.append(" " + message)
     console.print(line)
     if not right:

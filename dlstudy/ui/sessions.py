@@ -134,9 +134,9 @@ def run_review(
             msg = "Nothing to review now."
             if plan.next_due is not None:
                 when = plan.next_due.astimezone().strftime("%Y-%m-%d %H:%M")
-                msg += f" Next review due {when}."
+                msg += f"\nNext review due {when}."
             if plan.new_allowed == 0:
-                msg += " Today's new templates are done."
+                msg += "\nToday's new templates are done (--new raises the daily limit)."
             console().print(render.Text(msg))
             return None
         _intro(
