@@ -84,8 +84,8 @@ def iou(box_a: np.ndarray, box_b: np.ndarray) -> Solution:
     -------
     Solution with the IoU, a number in [0, 1].
     """
-    a = as_boxes(box_a, "box_a", single=True)[0]
-    b = as_boxes(box_b, "box_b", single=True)[0]
+    a = [float(v) for v in as_boxes(box_a, "box_a", single=True)[0]]
+    b = [float(v) for v in as_boxes(box_b, "box_b", single=True)[0]]
     area_a = (a[2] - a[0]) * (a[3] - a[1])
     area_b = (b[2] - b[0]) * (b[3] - b[1])
     ix1, iy1, ix2, iy2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
@@ -123,7 +123,7 @@ def iou(box_a: np.ndarray, box_b: np.ndarray) -> Solution:
             "plus-one-pixel",
             "you used the +1 pixel convention (w = x2 - x1 + 1): in continuous coordinates the "
             "width is x2 - x1",
-            float(iou_matrix(a[None], b[None], plus_one=True)[0, 0]),
+            float(iou_matrix(np.array([a]), np.array([b]), plus_one=True)[0, 0]),
         ),
         (
             "union-not-subtracted",
