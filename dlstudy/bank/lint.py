@@ -79,7 +79,7 @@ def _perturb(value: Any, kind: str) -> Any:
         return value + "x"
     if kind == "integer" or isinstance(value, int):
         return int(value) + 1
-    return float(value) * 1.25 + 1.0
+    return float(value) + max(1.0, abs(float(value)) * 0.25)
 
 
 def lint_template(t: Template, seeds: int) -> TemplateReport:
