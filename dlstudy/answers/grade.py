@@ -30,6 +30,7 @@ from dlstudy.answers.reading import (
     read_choice,
     read_expression,
     read_numeric,
+    read_scalar_first,
     read_words,
     shape_text,
     to_plain,
@@ -149,9 +150,9 @@ def _grade_words(expected: Expected, text: str) -> Grade:
 
 
 def _grade_numeric(expected: Expected, text: str) -> Grade:
-    reading = read_numeric(text)
-    given = to_plain(reading.value)
     want = expected.answer
+    reading = read_numeric(text) if isinstance(want, list) else read_scalar_first(text)
+    given = to_plain(reading.value)
     stages = bool(expected.checkpoints) and isinstance(given, list) and not isinstance(want, list)
     if stages and len(given) != len(expected.checkpoints):
         labels = ", ".join(label for label, _ in expected.checkpoints)

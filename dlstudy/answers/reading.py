@@ -126,6 +126,24 @@ def read_numeric(text: str) -> Reading:
     return Reading(value, shown)
 
 
+def read_scalar_first(text: str) -> Reading:
+    """A single number, read with implicit products (``-2 ln 2``); if that fails, a list of
+    numbers (``7 11 19``: per-stage answers, or a shape error to explain)."""
+    t = _check_text(text)
+    try:
+        node = Parser(t).parse_scalar()
+    except AnswerError as first:
+        try:
+            reading = read_numeric(t)
+        except AnswerError:
+            raise first from None
+        if isinstance(reading.value, list):
+            return reading
+        raise first from None
+    value = evaluate(node)
+    return Reading(value, _shown_number(node, value))
+
+
 def read_expression(text: str, symbols: tuple[str, ...]) -> Reading:
     """An expression in the question's variables with implicit multiplication (``2x(1 - x)``)."""
     t = _check_text(text)

@@ -680,6 +680,10 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
 def _check_placeholders(text: str, names: list[str], where: str, bad: Any) -> None:
     if not text:
         return
+    m = _LATEX.search(text)
+    if m:
+        bad(where, f"LaTeX command '{m.group(0)}': write readable unicode (σ, Σ, ∂, x²) instead")
+        return
     try:
         found = render.fields(text)
     except ValueError as exc:
@@ -688,9 +692,6 @@ def _check_placeholders(text: str, names: list[str], where: str, bad: Any) -> No
     for name, _ in found:
         if name not in names:
             bad(where, f"placeholder {{{name}}} is not a parameter{did_you_mean(name, names)}")
-    m = _LATEX.search(text)
-    if m:
-        bad(where, f"LaTeX command '{m.group(0)}': write readable unicode (σ, Σ, ∂, x²) instead")
 
 
 def _parse_require(
