@@ -828,13 +828,15 @@ def _block(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
         if len(ends) == 1:
             ends.append(state)  # identity shortcut
         main, short = ends
-        if main.shape != short.shape:
+        if not _agree(main.shape.as_list(), short.shape.as_list()) or (
+            main.shape.kind != short.shape.kind
+        ):
             raise DlstudyError(
                 f"layer {index} residual block: the main path gives {main.shape.text()} but the "
                 f"shortcut gives {short.shape.text()}; they must match to be added (use a "
                 f"projection shortcut, e.g. residual(... | conv(c=C,k=1,s=S), bn))"
             )
-        shape = main.shape
+        shape = _merge(main.shape, short.shape)
         kind_text = "identity" if len(node.paths) == 1 else "projection"
         header.summary = f"residual ({kind_text} shortcut)"
     else:
@@ -843,7 +845,7 @@ def _block(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
             if (
                 end.shape.kind != "spatial"
                 or first.kind != "spatial"
-                or (end.shape.dims != first.dims)
+                or not _agree(list(end.shape.dims), list(first.dims))
             ):
                 raise DlstudyError(
                     f"layer {index} concat: branch 1 gives {first.text()} but branch {number} "
@@ -861,6 +863,21 @@ def _block(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
     header.weights = _total([r.weights for r in inner])
     header.biases = _total([r.biases for r in inner])
     return _State(shape, rf, ends[0].prev_s)
+
+
+def _agree(a: list[int | None], b: list[int | None]) -> bool:
+    """Sizes agree where both are known (``None``: left open by a spec without ``input``)."""
+    return len(a) == len(b) and all(
+        x is None or y is None or x == y for x, y in zip(a, b, strict=False)
+    )
+
+
+def _merge(a: Shape, b: Shape) -> Shape:
+    def pick(x: int | None, y: int | None) -> int | None:
+        return x if x is not None else y
+
+    dims = tuple(pick(x, y) for x, y in zip(a.dims, b.dims, strict=True))
+    return Shape(a.kind, pick(a.c, b.c), dims)
 
 
 def _total(values: list[int | None]) -> int | None:
