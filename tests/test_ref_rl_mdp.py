@@ -376,5 +376,6 @@ def test_random_gridworld_reaches_a_terminal_from_every_cell(seed, rows, cols, n
     spec = random_gridworld(np.random.default_rng(seed), rows, cols, n_walls, -1, [0.0, 0.2])
     m = load_mdp(spec)
     assert len(spec["layout"]) == rows and m.step_reward == -1
+    assert spec["start"] == "r1c1" and "r1c1" not in m.terminal  # templates may ask about r1c1
     call("policy-value-exact", {"mdp": spec, "gamma": 1})  # uniform policy terminates
     assert "grid:" in format_mdp(spec)

@@ -127,6 +127,15 @@ def test_named_update_mistakes():
     assert grade(ql, 1 + 0.5 * (1 + 3 - 1)).mistake.name == "no-discount"
 
 
+def test_q_as_a_matrix_indexes_states_and_actions():
+    sol = call("q-learning-update", {"q": [[1, 2], [3, -1]], "s": 0, "a": 0, "r": 1, "s_next": 1,
+                                     "alpha": 0.5, "gamma": 0.9})  # fmt: skip
+    assert sol.result == pytest.approx(1 + 0.5 * (1 + 0.9 * 3 - 1))
+    sol = call("sarsa-update", {"q": [[1, 2], [3, -1]], "s": 0, "a": 0, "r": 1, "s_next": 1,
+                                "a_next": 1, "alpha": 0.5, "gamma": 0.9})  # fmt: skip
+    assert sol.result == pytest.approx(1 + 0.5 * (1 + 0.9 * -1 - 1))
+
+
 def test_terminal_next_state_may_be_missing_from_q():
     sol = call("q-learning-update", {"q": Q, "s": "A", "a": "left", "r": 5, "s_next": "END",
                                      "alpha": 1, "gamma": 1, "done": True})  # fmt: skip

@@ -45,6 +45,7 @@ _MDP_KEYS = {
     "transitions",
     "start",
     "step_reward",
+    "slip",
     "layout",
     "name",
     "description",
@@ -574,6 +575,7 @@ def compile_gridworld(spec: dict[str, Any]) -> dict[str, Any]:
         "terminal": [name[rc] for rc in cells if rc in bonus],
         "transitions": transitions,
         "step_reward": step,
+        "slip": slip,
         "layout": [" ".join(row) for row in rows],
     }
     if "gamma" in spec:
@@ -655,15 +657,16 @@ def random_gridworld(
     slip: float | list[float] = 0.0,
     gamma: float | list[float] = 0.9,
 ) -> dict[str, Any]:
-    """A random gridworld compiled to the MDP format: one goal terminal with reward +1, +5 or +10,
-    a pit (-1, -5 or -10) when the grid has at least 6 cells, ``n_walls`` walls, and every free cell
-    able to reach the goal. The shorthand is kept under ``layout``."""
+    """A random gridworld compiled to the MDP format: the start S in the top-left cell ``r1c1``
+    (never a wall or terminal, so templates can ask about it), one goal terminal with reward +1, +5
+    or +10, a pit (-1, -5 or -10) when the grid has at least 6 free cells, ``n_walls`` walls, and
+    every free cell able to reach a terminal. The shorthand is kept under ``layout``."""
     rows, cols, n_walls = int(rows), int(cols), int(n_walls)
-    if rows < 1 or cols < 1 or rows * cols < 2 + n_walls:
+    if rows < 1 or cols < 1 or n_walls < 0 or rows * cols < 2 + n_walls:
         raise DlstudyError("random_gridworld: the grid is too small for a goal and the walls")
     for _ in range(100):
-        cells = ["."] * (rows * cols)
-        order = rng.permutation(rows * cols)
+        cells = ["S"] + ["."] * (rows * cols - 1)
+        order = 1 + rng.permutation(rows * cols - 1)
         cells[order[0]] = f"+{int(rng.choice([1, 5, 10]))}"
         k = 1
         if rows * cols - n_walls >= 6:

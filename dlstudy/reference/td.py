@@ -151,9 +151,14 @@ def td0(
 
 
 def _q_table(q: Any) -> dict[str, dict[str, float]]:
+    """state → {action: value}; a matrix Q[s][a] names states and actions by their 0-based index."""
+    if isinstance(q, (list, np.ndarray)):
+        arr = as_array(q, "q", ndim=2)
+        return {str(i): {str(j): float(x) for j, x in enumerate(row)} for i, row in enumerate(arr)}
     if not isinstance(q, dict) or not q:
         raise DlstudyError(
-            'q: expected an object state → {action: value}, e.g. {"s0": {"left": 0}}'
+            'q: expected an object state → {action: value}, e.g. {"s0": {"left": 0}}, '
+            "or a matrix Q[s][a] (states and actions by index)"
         )
     out: dict[str, dict[str, float]] = {}
     for s, row in q.items():
@@ -183,7 +188,8 @@ def _action(q: dict[str, dict[str, float]], s: str, a: Any, label: str) -> str:
 
 
 _Q_HELP = {
-    "q": 'the Q table: state → {action: value}, e.g. {"A": {"left": 1, "right": 2}, "B": {...}}',
+    "q": 'the Q table: state → {action: value}, e.g. {"A": {"left": 1, "right": 2}, "B": {...}}, '
+    "or a matrix Q[s][a] with states and actions by 0-based index",
     "s": "the state S",
     "a": "the action A taken in S",
     "r": "the reward R",
