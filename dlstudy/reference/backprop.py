@@ -160,10 +160,11 @@ def backward(
     out: dict[str, Any] = {"loss": C}
     for i in range(L):
         inputs = (acts[0] if i == 0 else zs[i - 1]) if method == "dW-with-z" else acts[i]
-        out[f"delta{i + 1}"] = deltas[i]
+        # + 0.0 turns -0.0 (from 0 · negative) into 0.0 so answers print as 0
+        out[f"delta{i + 1}"] = deltas[i] + 0.0
         # ∂C/∂W^l = δ^l (a^{l-1})ᵀ,  ∂C/∂b^l = δ^l
-        out[f"dW{i + 1}"] = np.outer(deltas[i], inputs)
-        out[f"db{i + 1}"] = deltas[i].copy()
+        out[f"dW{i + 1}"] = np.outer(deltas[i], inputs) + 0.0
+        out[f"db{i + 1}"] = deltas[i] + 0.0
     return out
 
 

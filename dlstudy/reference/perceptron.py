@@ -50,13 +50,15 @@ _HELP = {
 
 @dataclass
 class _Visit:
-    """One point of an epoch: its score y(wᵀx + b) before the update and w, b after it."""
+    """One point of an epoch: its score y(wᵀx + b), w and b after it and before it."""
 
     i: int
     score: float
     updated: bool
     w: np.ndarray
     b: float
+    w_before: np.ndarray
+    b_before: float
 
 
 @dataclass
@@ -103,6 +105,7 @@ def run_epoch(
     """
     n_updates = 0
     for i in range(X.shape[0]):
+        w_before, b_before = state.w.copy(), state.b
         score = float(y[i] * (X[i] @ state.w + state.b))
         if rule == "update-all":
             wrong = True
@@ -117,7 +120,7 @@ def run_epoch(
             if bias:
                 state.b = state.b + eta * sign
             n_updates += 1
-        state.visits.append(_Visit(i, score, wrong, state.w.copy(), state.b))
+        state.visits.append(_Visit(i, score, wrong, state.w.copy(), state.b, w_before, b_before))
     state.updates += n_updates
     return n_updates
 
@@ -139,15 +142,21 @@ def _result(state: _State, bias: bool, **extra: Any) -> dict[str, Any]:
 def _visit_step(
     v: _Visit, X: np.ndarray, y: np.ndarray, eta: float, bias: bool, epoch: int = 0
 ) -> Step:
-    b_txt = " + b" if bias else ""
+    """``point i (x, y): y(wᵀx + b) = s ≤ 0 → update`` with the new w (and b) as its value."""
     head = f"epoch {epoch}, " if epoch else ""
     sign = "+" if y[v.i] > 0 else "-"
-    label = f"{head}point {v.i + 1}: x = {fmt(X[v.i])}, y = {sign}1, y(wᵀx{b_txt}) = {format_number(v.score, 4)}"
-    after = f"w = {fmt(v.w)}" + (f", b = {format_number(v.b, 4)}" if bias else "")
+    score = f"y(wᵀx{' + b' if bias else ''}) = {format_number(v.score, 4)}"
+    what = "(w, b)" if bias else "w"
+    label = f"{head}point {v.i + 1} (x = {fmt(X[v.i])}, y = {sign}1): {score}"
     if v.updated:
-        detail = f"≤ 0: misclassified, w ← w + η·y·x = w {sign} {format_number(eta)}·{fmt(X[v.i])} → {after}"
+        label += f" ≤ 0, misclassified → new {what}"
+        eta_s = format_number(eta)
+        detail = f"w ← w + η·y·x = {fmt(v.w_before)} {sign} {eta_s}·{fmt(X[v.i])}"
+        if bias:
+            detail += f";  b ← b + η·y = {format_number(v.b_before, 4)} {sign} {eta_s}"
     else:
-        detail = f"> 0: correct, no update ({after})"
+        label += f" > 0, correct → {what} unchanged"
+        detail = ""
     return Step(label, _weights(_State(v.w, v.b), bias), detail)
 
 
@@ -310,18 +319,19 @@ def perceptron_train(
         visits = state.visits[(e - 1) * n : e * n]
         steps += [_visit_step(v, X, y, eta, bias, e) for v in visits if v.updated]
         last = visits[-1]
+        what = "(w, b)" if bias else "w"
         steps.append(
-            Step(f"end of epoch {e}: {k} update(s)", _weights(_State(last.w, last.b), bias))
+            Step(f"{what} after epoch {e} ({k} update(s))", _weights(_State(last.w, last.b), bias))
         )
         if k > 0:
             checkpoints.append((f"after epoch {e}", _weights(_State(last.w, last.b), bias)))
     epochs = sum(1 for k in per_epoch if k > 0)
     if converged:
-        steps.append(Step(f"converged: epoch {len(per_epoch)} makes no update", epochs))
+        note = f"epoch {len(per_epoch)} makes no update: converged"
     else:
-        steps.append(
-            Step(f"not converged after {max_epochs} epochs (not separable, or too few)", epochs)
-        )
+        note = f"not converged after {max_epochs} epochs (not separable, or too few)"
+    steps.append(Step(f"epochs that made an update ({note})", epochs))
+    steps.append(Step("total updates", state.updates))
     mistakes = [
         Mistake(
             "sign-dropped",

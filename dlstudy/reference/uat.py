@@ -71,7 +71,7 @@ def uat_step(w: float, b: float, x: np.ndarray | None = None) -> Solution:
     (s = b/w, and the unit σ(w(x - b/w)) = σ(wx - b)).
     """
     _nonzero(w)
-    s = -b / w
+    s = -b / w + 0.0
     xs = np.array([s - 1.0, s, s + 1.0]) if x is None else as_array(x, "x")
     values = sigma(w * xs + b)
     steps = [
@@ -110,7 +110,7 @@ def uat_step_weights(s: float, w: float = 10.0) -> Solution:
     Solution with ``{"w": w, "b": -w s}``. Mistake: ``s-sign`` (b = w s).
     """
     _nonzero(w)
-    b = -w * s
+    b = -w * s + 0.0  # + 0.0: no -0.0 for s = 0
     steps = [Step("b = -w·s", b, f"-{format_number(w)}·{format_number(s)}")]
     mistakes = [
         Mistake("s-sign", "s = -b/w, so b = -w·s: the sign is missing", {"w": w, "b": w * s})
@@ -169,7 +169,12 @@ def uat_bump(a: float, b: float, h: float, w: float, x: np.ndarray) -> Solution:
         Step("f(x) = h[σ(w(x - a)) - σ(w(x - b))]", out(value)),
         Step("height at the centre h·tanh(w(b - a)/4)", h * float(np.tanh(w * (b - a) / 4))),
     ]
-    result = {"value": out(value), "hidden_w": [w, w], "hidden_b": [-w * a, -w * b], "v": [h, -h]}
+    result = {
+        "value": out(value),
+        "hidden_w": [w, w],
+        "hidden_b": [-w * a + 0.0, -w * b + 0.0],
+        "v": [h, -h],
+    }
     mistakes = [
         Mistake(
             "s-sign",
