@@ -416,3 +416,71 @@ def test_instantiation_does_not_import_sympy_or_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_KEYS = [
+    "id",
+    "section",
+    "difficulty",
+    "kind",
+    "prompt",
+    "params",
+    "answer",
+    "options",
+    "correct",
+    "require",
+    "hints",
+    "tolerance",
+    "expression",
+    "symbols",
+    "misconceptions",
+    "explanation",
+    "partial",
+    "pick",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _json, max_size=8))
+def test_parse_template_never_crashes(raw: dict) -> None:
+    from dlstudy.bank.template import parse_template
+
+    template, problems = parse_template(raw, "fuzz.toml", 0)
+    assert (template is None) == bool(problems)
+    assert all(p.startswith("fuzz.toml: ") for p in problems)
+
+
+_BASES = [t for t in __import__("tomllib").loads(GOOD)["template"]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(range(len(_BASES))), st.sampled_from([*_KEYS, "args", "function"]), _json)
+def test_one_bad_field_is_reported_not_raised(index: int, key: str, value: object) -> None:
+    import copy
+
+    from dlstudy.bank.template import parse_template
+
+    raw = copy.deepcopy(_BASES[index])
+    if key in ("args", "function", "pick"):
+        raw.setdefault("answer", {})[key] = value
+    else:
+        raw[key] = value
+    template, problems = parse_template(raw, "fuzz.toml", 0)
+    assert (template is None) == bool(problems)
+    if template is not None:
+        try:
+            q = template.instantiate(0)
+            q.prompt, q.solution_text(), q.answer_text
+        except DlstudyError:
+            pass

@@ -132,6 +132,10 @@ class Template:
                 values[name] = generators.sample(name, spec, rng, values)
             except DlstudyError as exc:
                 raise TemplateError(f"{self.where()}: {exc.message}") from None
+            except Exception as exc:  # a generator given values it cannot use
+                raise TemplateError(
+                    self.where(f"params.{name}: {type(exc).__name__}: {exc}")
+                ) from None
         return values
 
     def satisfied(self, values: dict[str, Any]) -> bool:
@@ -163,6 +167,10 @@ class Template:
                 raise
             except DlstudyError as exc:
                 last = f"{self.function}: {exc.message}"
+            except Exception as exc:  # a bug in a reference function: report it, do not crash
+                raise TemplateError(
+                    self.where(f"answer: {self.function} raised {type(exc).__name__}: {exc}")
+                ) from None
         raise TemplateError(self.where(f"no usable sample in {MAX_TRIES} tries ({last})"))
 
     def _build(self, seed: int, values: dict[str, Any], rng: np.random.Generator) -> Question:
