@@ -215,6 +215,7 @@ _HELP = {
     "stride": "step between windows (default: k)",
     "padding": "border added on each side (at most k/2)",
     "delta": "upstream gradient ∂C/∂y, shaped like the pooled output",
+    "ties": "first (torch: the first maximum in row-major order) or error (refuse ties)",
 }
 
 
@@ -392,6 +393,7 @@ def maxpool2d_backward(
     k: int = 2,
     stride: int | None = None,
     padding: int = 0,
+    ties: str = "first",
 ) -> Solution:
     """Gradient of max pooling: ``∂C/∂x[m,n] = Σ δ[i,j]`` over the windows whose argmax is
     ``(m, n)``.
@@ -405,6 +407,14 @@ def maxpool2d_backward(
     -------
     Solution with ∂C/∂x, shaped like the input.
     """
+    if ties not in ("first", "error"):
+        raise DlstudyError(f"ties: expected first or error, got {ties!r}")
+    if ties == "error":
+        x4, kk, ss, pp, _ = _operands(input_, k, stride, padding)
+        y4, _ = pool2d_forward(x4, kk, ss, pp, "max")
+        win = _windows(_pad(x4, ((pp[0], pp[0]), (pp[1], pp[1])), -np.inf), kk, ss, (1, 1))
+        if np.any((win == y4[..., None, None]).sum(axis=(-2, -1)) > 1):
+            raise DlstudyError("input: a window has two equal maxima (ties=error)")
     return _backward("max", input_, delta, k, stride, padding)
 
 
