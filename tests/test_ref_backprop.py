@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from dlstudy.errors import DlstudyError
 from dlstudy.grading import grade
+from dlstudy.output import to_jsonable
 from dlstudy.reference import registry
 from dlstudy.reference.backprop import mlp_backward, mlp_forward
 
@@ -188,3 +191,12 @@ def test_bad_input():
         registry.call("mlp-forward", {"x": [1, 2], "weights": 3})
     with pytest.raises(DlstudyError, match="ragged"):
         registry.call("mlp-forward", {"x": [1, 2], "weights": [[[1, 2], [3]]]})
+
+
+def test_results_are_plain_json_and_a_flat_weights_list_gets_a_hint():
+    x, y, Ws, bs = _two_layer()
+    payload = json.loads(json.dumps(to_jsonable(mlp_backward(x, y, Ws, bs).to_json())))
+    assert set(payload["result"]) == {"loss", "delta1", "dW1", "db1", "delta2", "dW2", "db2"}
+    with pytest.raises(DlstudyError) as err:
+        mlp_forward([1, 2], [[1, 2], [3, 4]])
+    assert "one per layer" in err.value.detail

@@ -3,6 +3,8 @@ theorem on separable data (every point classified, at most (R/γ)² updates)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from dlstudy.errors import DlstudyError
 from dlstudy.grading import grade
+from dlstudy.output import to_jsonable
 from dlstudy.reference import registry
 from dlstudy.reference.perceptron import perceptron_epoch, perceptron_train
 
@@ -148,3 +151,10 @@ def test_bad_input():
         perceptron_train([[1, 2]] * 10, [1] * 10, max_epochs=10**6)
     with pytest.raises(DlstudyError, match="b0"):
         registry.call("perceptron-epoch", {"X": [[1, 2]], "y": [1], "b0": "x"})
+
+
+def test_results_are_plain_json():
+    sol = perceptron_train([[1, 2], [-1, 1]], [1, -1], b0=0)
+    payload = json.loads(json.dumps(to_jsonable(sol.to_json())))
+    assert payload["result"]["converged"] is True
+    assert isinstance(payload["result"]["b"], float)

@@ -152,3 +152,8 @@ def test_bad_input():
         uat_staircase([1.0])
     with pytest.raises(DlstudyError, match="overflows"):
         uat_staircase("exp", 0, 1000)
+
+
+def test_bump_defaults_to_its_centre():
+    sol = uat_bump(0, 4, 2, 1)
+    assert sol.result["value"] == pytest.approx(2 * math.tanh(1.0))

@@ -75,7 +75,9 @@ def make_net(weights: Any, biases: Any, n_in: int, activation: str, output_activ
         if W.shape[1] != width:
             what = "the input x" if i == 0 else f"layer {i} (weights[{i - 1}] has {width} rows)"
             raise DlstudyError(
-                f"weights[{i}]: expected {width} columns to match {what}, got shape {W.shape}"
+                f"weights[{i}]: expected {width} columns to match {what}, got shape {W.shape}",
+                "weights is a list of matrices, one per layer: a single 2×2 layer is "
+                "[[[1, 2], [3, 4]]], two layers [[[1, 2], [3, 4]], [[5, 6]]]",
             )
         if b.shape != (W.shape[0],):
             raise DlstudyError(

@@ -132,10 +132,10 @@ def bump(x: np.ndarray, a: float, b: float, h: float, w: float) -> np.ndarray:
         "b": "right edge of the bump (b > a)",
         "h": "height h",
         "w": "steepness w > 0 of both sigmoids",
-        "x": "points at which to evaluate the bump",
+        "x": "points at which to evaluate the bump (default the centre (a + b)/2)",
     },
 )
-def uat_bump(a: float, b: float, h: float, w: float, x: np.ndarray) -> Solution:
+def uat_bump(a: float, b: float, h: float, w: float, x: np.ndarray | None = None) -> Solution:
     r"""A bump made of two hidden sigmoid units and an output layer (v_1, v_2) = (h, -h).
 
     .. math:: f(x) = h\,\sigma(w x - w a) - h\,\sigma(w x - w b),
@@ -146,7 +146,7 @@ def uat_bump(a: float, b: float, h: float, w: float, x: np.ndarray) -> Solution:
     a, b : float, a < b
     h : float
     w : float > 0
-    x : float or ndarray
+    x : float or ndarray, optional (default (a + b)/2)
 
     Returns
     -------
@@ -157,7 +157,7 @@ def uat_bump(a: float, b: float, h: float, w: float, x: np.ndarray) -> Solution:
         raise DlstudyError(f"b: the right edge must exceed the left edge a = {format_number(a)}")
     if w <= 0:
         raise DlstudyError(f"w: expected a steepness > 0, got {format_number(w)}")
-    xs = as_array(x, "x")
+    xs = np.array((a + b) / 2) if x is None else as_array(x, "x")
     value = bump(xs, a, b, h, w)
     up, down = sigma(w * (xs - a)), sigma(w * (xs - b))
     steps = [
