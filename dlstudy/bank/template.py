@@ -197,8 +197,10 @@ class Template:
 
             args = _call_values(generators.resolve_tree(self.args, values))
             solution = registry.call(self.function, args)
-            answer = self._coerce(self._pick(to_jsonable(solution.result), "answer.pick"), "answer")
-            mistakes = self._mistakes(solution, answer)
+            path = _fill_path(self.pick, values)
+            picked = self._pick(to_jsonable(solution.result), "answer.pick", path)
+            answer = self._coerce(picked, "answer")
+            mistakes = self._mistakes(solution, answer, path)
             if not self.pick and self.kind in ("number", "integer", "vector", "matrix"):
                 checkpoints = [
                     (label, _as_list(to_jsonable(v))) for label, v in solution.checkpoints
@@ -239,15 +241,13 @@ class Template:
         except (AnswerError, ValueError, KeyError) as exc:
             raise TemplateError(self.where(f"{label}: {exc}")) from None
 
-    def _pick(self, value: Any, label: str) -> Any:
-        if not self.pick:
+    def _pick(self, value: Any, label: str, path: str) -> Any:
+        if not path:
             return value
         try:
-            return pick_path(value, self.pick)
+            return pick_path(value, path)
         except (KeyError, IndexError, TypeError, ValueError):
-            raise TemplateError(
-                self.where(f"{label}: '{self.pick}' is not in the result")
-            ) from None
+            raise TemplateError(self.where(f"{label}: '{path}' is not in the result")) from None
 
     def _coerce(self, value: Any, label: str) -> Any:
         kind = self.kind
@@ -312,7 +312,7 @@ class Template:
             return value
         return value  # choice: matched against the options later
 
-    def _mistakes(self, solution: Any, answer: Any) -> list[Any]:
+    def _mistakes(self, solution: Any, answer: Any, path: str) -> list[Any]:
         from dlstudy.reference.registry import Mistake
 
         feedback = {m.name: m.feedback for m in self.misconceptions}
@@ -320,7 +320,7 @@ class Template:
         out = []
         for m in solution.mistakes:
             try:
-                value = self._pick(to_jsonable(m.value), "mistake")
+                value = self._pick(to_jsonable(m.value), "mistake", path)
                 if self.kind in ("vector", "matrix"):
                     value = _as_list(value)
             except TemplateError:
@@ -332,6 +332,14 @@ class Template:
                 continue
             out.append(Mistake(m.name, feedback.get(m.name) or m.message, value))
         return out
+
+
+_PATH_REF = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def _fill_path(path: str, values: dict[str, Any]) -> str:
+    """``"values.$state"`` → ``"values.s2"``: ``$name`` in a pick path is a parameter's value."""
+    return _PATH_REF.sub(lambda m: str(values[m.group(1)]), path) if "$" in path else path
 
 
 def pick_path(value: Any, path: str) -> Any:
@@ -747,6 +755,9 @@ def _parse_answer(
     if not isinstance(pick, str):
         bad("answer.pick", 'expected a string path like "values.s0"')
         pick = ""
+    for ref in _PATH_REF.findall(pick):
+        if ref not in names:
+            bad("answer.pick", f"'${ref}' is not a parameter{did_you_mean(ref, names)}")
     if not isinstance(args, dict):
         bad("answer.args", "expected a table of arguments")
         args = {}
