@@ -143,3 +143,52 @@ def test_matrix_answers_render_as_grids():
     assert len(lines) == 2
     for line, expected in zip(lines, q.answer, strict=True):
         assert [int(x) for x in line.replace("│", " ").split()] == expected
+
+
+def test_topics_counts_claims_like_the_imported_catalogue():
+    import importlib
+    import pkgutil
+
+    from dlstudy.ui.reports import claims_by_section
+
+    counts = claims_by_section()
+    try:
+        import dlstudy.symbolic as symbolic
+        from dlstudy.symbolic import core
+    except ImportError:
+        assert counts is None
+        return
+    names = [
+        m.name for m in pkgutil.iter_modules(symbolic.__path__) if m.name.startswith("claims_")
+    ]
+    if not names:
+        pytest.skip("no claims in the catalogue yet")
+    for name in names:
+        importlib.import_module(f"dlstudy.symbolic.{name}")
+    expected: dict[str, int] = {}
+    for c in core.CATALOGUE.values():
+        if not c.is_notes_version:
+            expected[c.section] = expected.get(c.section, 0) + 1
+    assert counts == expected
+
+
+def test_topics_and_stats_import_neither_sympy_nor_torch(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    code = (
+        "import sys\nfrom dlstudy.cli import main\n"
+        "for args in (['topics', '--json'], ['stats', '--json']):\n"
+        "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+        "print('HEAVY', 'sympy' in sys.modules, 'torch' in sys.modules, file=sys.stderr)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env(DLSTUDY_HOME=str(tmp_path)),
+    )
+    assert "HEAVY False False" in proc.stderr, proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -89,34 +90,49 @@ def console_err() -> Any:
 
 
 def claims_by_section() -> dict[str, int] | None:
-    """Claims per section from the derivation catalogue's metadata (no sympy run), or None when the
-    catalogue is not available."""
-    try:
-        import dlstudy.symbolic as symbolic
-    except ImportError:
+    """Claims per section in the derivation catalogue, or None when there is no catalogue.
+
+    Read from the catalogue's metadata without importing it (its modules import sympy): the
+    ``@claim(id, section, ...)`` decorators of ``dlstudy/symbolic/claims_*.py`` are found with
+    :mod:`ast`. A notes-as-written twin (``@notes_version``) is the same claim and not counted twice.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("dlstudy.symbolic")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    claims: Any = None
-    for name in ("claim_metadata", "all_claims", "catalogue", "catalog", "claims"):
-        obj = getattr(symbolic, name, None)
-        if obj is None:
-            continue
-        try:
-            claims = obj() if callable(obj) else obj
-        except Exception:  # the catalogue is another part: never let it break topics
-            return None
-        break
-    if claims is None:
-        return None
-    if isinstance(claims, dict):
-        claims = list(claims.values())
     counts: dict[str, int] = {}
-    for claim in claims:
-        section = (
-            claim.get("section") if isinstance(claim, dict) else getattr(claim, "section", None)
-        )
-        if section:
-            counts[section] = counts.get(section, 0) + 1
-    return counts or None
+    found = False
+    for folder in spec.submodule_search_locations:
+        for path in sorted(Path(folder).glob("claims_*.py")):
+            found = True
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+            except (OSError, SyntaxError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                section = _claim_section(node)
+                if section:
+                    counts[section] = counts.get(section, 0) + 1
+    return counts if found else None
+
+
+def _claim_section(node: ast.AST) -> str | None:
+    """The section of a ``claim("id", "section", ...)`` call, else None."""
+
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    if name != "claim":
+        return None
+    values = list(node.args[:2])
+    for kw in node.keywords:
+        if kw.arg == "section":
+            values = [values[0] if values else None, kw.value]
+    if len(values) < 2 or not isinstance(values[1], ast.Constant):
+        return None
+    return values[1].value if isinstance(values[1].value, str) else None
 
 
 def topics_rows(bank_sections: dict[str, str], store: Store) -> tuple[list[dict[str, Any]], bool]:
