@@ -156,6 +156,8 @@ def run(
 
 
 def _print_solution(solution: Any, show_steps: bool) -> None:
+    from rich.markup import escape
+
     out = console()
     if show_steps and solution.steps:
         out.print("[bold]Working[/bold]")
@@ -186,9 +188,9 @@ def _print_solution(solution: Any, show_steps: bool) -> None:
             out.print("[bold]Result[/bold]")
             out.print(_indent(text, 2), markup=False, highlight=False)
         else:
-            out.print(f"[bold]Result[/bold]: {text}", highlight=False)
+            out.print(f"[bold]Result[/bold]: {escape(text)}", highlight=False)
     if solution.convention:
-        out.print(f"[dim]Convention: {solution.convention}[/dim]", highlight=False)
+        out.print(f"[dim]Convention: {escape(solution.convention)}[/dim]", highlight=False)
 
 
 def _print_verdict(verdict: Any) -> None:
