@@ -21,6 +21,7 @@ from dlstudy.answers import (
     read_choice,
     read_expression,
     read_numeric,
+    to_text,
 )
 from dlstudy.answers.reading import read_words, to_plain
 
@@ -279,6 +280,35 @@ def test_expressions_evaluate_like_python(text: str, oracle) -> None:
         assert math.isclose(float(evaluate(node, {"x": x, "w": w})), oracle(x, w), rel_tol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2x",
+        "x/2w",
+        "-(x - w)^2",
+        "x^-1",
+        "e^(-x)",
+        "sqrt(x + 1)/2",
+        "σ(wx)(1 - σ(wx))",
+        "-log(x)/-2",
+        "2^3^x",
+        "(x^2)^3",
+        "-x^2",
+        "(-x)^2",
+        "x - (w - 1)",
+        "x/(w/2)",
+        "1/2 x",
+        "log2(x) + log10(w)",
+    ],
+)
+def test_displayed_expressions_read_back_the_same(text: str) -> None:
+    node = read_expression(text, ("x", "w")).value
+    again = read_expression(to_text(node), ("x", "w")).value
+    for x, w in [(0.3, 1.7), (1.2, 0.4), (2.0, 0.5)]:
+        env = {"x": x, "w": w}
+        assert math.isclose(float(evaluate(node, env)), float(evaluate(again, env)), rel_tol=1e-12)
+
+
 def test_expression_rejects_unknown_variables() -> None:
     with pytest.raises(AnswerError, match="unknown name 'y'"):
         read_expression("2y", ("x",))
@@ -327,3 +357,33 @@ def test_reads_words() -> None:
     assert read_words("left, right up").value == ["left", "right", "up"]
     with pytest.raises(AnswerError):
         read_words("left; os.system(1)")
+
+
+_atoms = st.sampled_from(["x", "w", "2", "3", "1/2", "0.5", "e", "pi"])
+_exprs = st.recursive(
+    _atoms,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(inner, st.sampled_from(["2", "3", "-1"])).map(lambda t: f"({t[0]})^{t[1]}"),
+        st.tuples(st.sampled_from(["sigma", "tanh", "exp", "-"]), inner).map(
+            lambda t: f"{t[0]}({t[1]})"
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_exprs)
+def test_random_expressions_round_trip_through_display(text: str) -> None:
+    node = read_expression(text, ("x", "w")).value
+    again = read_expression(to_text(node), ("x", "w")).value
+    for x, w in [(0.3, 1.7), (1.2, 0.4)]:
+        env = {"x": x, "w": w}
+        try:
+            a = float(evaluate(node, env))
+        except AnswerError:
+            continue
+        assert math.isclose(a, float(evaluate(again, env)), rel_tol=1e-9, abs_tol=1e-12)

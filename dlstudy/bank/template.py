@@ -480,7 +480,8 @@ class Question:
         if self.kind == "choice":
             return LETTERS[e.answer]
         if self.kind == "expression":
-            return self.answer_input
+            assert e.expression is not None
+            return to_text(e.expression)  # readable unicode that the answer parser reads back
         return to_jsonable(e.answer)
 
     @property
