@@ -147,13 +147,20 @@ def check_answer(nodes: list[Node], what: str, text: str, single_bias: bool = Fa
                 "parameter count unknown: start the spec with input(c=...,h=...,w=...)"
             )
         layers = right.param_checkpoints()
-    variants = {v: analyze_nodes(nodes, single_bias=single_bias, variant=v) for v, _, _ in mistakes}
+    cache: dict[str, Analysis] = {}
+
+    def variant(name: str) -> Analysis:
+        # computed only when an answer is wrong, once per mistake
+        if name not in cache:
+            cache[name] = analyze_nodes(nodes, single_bias=single_bias, variant=name)
+        return cache[name]
+
     if len(given) == 1:
         value = given[0]
         if value == total:
             return AnswerCheck(True, "correct", total, value)
-        for variant, name, message in mistakes:
-            wrong = _value(variants[variant], what)
+        for key, name, message in mistakes:
+            wrong = _value(variant(key), what)
             if wrong != total and wrong == value:
                 return AnswerCheck(
                     False,
@@ -177,8 +184,8 @@ def check_answer(nodes: list[Node], what: str, text: str, single_bias: bool = Fa
         if want == got:
             continue
         label = f"layer {layer.index} ({layer.name})"
-        for variant, name, message in mistakes:
-            wrong_layer = _find(variants[variant], layer.index)
+        for key, name, message in mistakes:
+            wrong_layer = _find(variant(key), layer.index)
             wrong = _layer_value(wrong_layer, what) if wrong_layer is not None else None
             if wrong is not None and wrong != want and wrong == got:
                 return AnswerCheck(

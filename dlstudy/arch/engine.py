@@ -838,7 +838,7 @@ def _block(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
             )
         shape = _merge(main.shape, short.shape)
         kind_text = "identity" if len(node.paths) == 1 else "projection"
-        header.summary = f"residual ({kind_text} shortcut)"
+        header.summary = f"residual ({kind_text})"
     else:
         first = ends[0].shape
         for number, end in enumerate(ends[1:], 2):

@@ -1,11 +1,14 @@
 """What ``dlstudy rf`` and ``dlstudy params`` do: resolve the SPEC argument (inline text, a file, a
-preset or ``-`` for stdin), analyse it, print a rich table or one JSON object, and check ``--answer``.
-Pure Python; rich is imported only to draw tables."""
+preset or ``-`` for stdin), analyse it, print a per-layer table or one JSON object, and check
+``--answer``. Pure Python (no numpy, sympy, torch, nor rich)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -87,16 +90,16 @@ def run(
             out["check"] = verdict.to_json()
         print_json(out)
     else:
-        _print_table(analysis, what, origin)
-        if verdict is not None:
-            from dlstudy.output import console
-
-            style = "bold green" if verdict.correct else "bold red"
-            console().print(f"Your answer: {verdict.message}", style=style, markup=False)
+        _print_table(analysis, what, origin, verdict)
     return 0 if verdict is None else verdict.exit_code
 
 
 # -- rendering ------------------------------------------------------------------------------------
+# A plain torchinfo-style table written straight to stdout: drawing a 270-row table with rich costs
+# more than the rest of ``dlstudy rf resnet50`` put together (see tests/benchmarks/bench_startup.py).
+# Styles are ANSI codes, used only on a terminal and never with NO_COLOR set.
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "?"
@@ -106,10 +109,12 @@ def _fmt(value: Any) -> str:
 
 
 def _axes(values: list[Any]) -> str:
-    if len(set(values)) == 1:
-        v = values[0]
+    def one(v: Any) -> str:
         return str(int(v)) if float(v).is_integer() else str(float(v))
-    return "×".join(str(int(v)) if float(v).is_integer() else str(float(v)) for v in values)
+
+    if len(set(values)) == 1:
+        return one(values[0])
+    return "×".join(one(v) for v in values)
 
 
 def _label(layer: LayerResult) -> str:
@@ -118,83 +123,104 @@ def _label(layer: LayerResult) -> str:
     return "  " * layer.depth + f"{layer.name} {rest}".rstrip()
 
 
-def _print_table(analysis: Analysis, what: str, origin: str) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+class _Out:
+    def __init__(self) -> None:
+        self.color = (
+            sys.stdout.isatty()
+            and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb"
+        )
+        self.width = max(40, shutil.get_terminal_size((80, 24)).columns)
+        self.lines: list[str] = []
 
-    from dlstudy.output import console
+    def style(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color and code else text
 
+    def para(self, text: str, code: str = "", indent: str = "") -> None:
+        for line in textwrap.wrap(text, self.width - 1, subsequent_indent=indent) or [""]:
+            self.lines.append(self.style(line, code))
+
+    def flush(self) -> None:
+        sys.stdout.write("\n".join(self.lines) + "\n")
+        sys.stdout.flush()
+
+
+def _print_table(analysis: Analysis, what: str, origin: str, verdict: Any = None) -> None:
+    out = _Out()
     show_rf = what == "rf"
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
-    table.add_column("#", justify="right", style="dim", no_wrap=True)
-    table.add_column("layer", overflow="fold")
-    table.add_column("output", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    if show_rf:
-        table.add_column("r", justify="right", no_wrap=True)
-        table.add_column("j", justify="right", no_wrap=True)
-        table.add_column("start", justify="right", no_wrap=True)
+    headers = ["#", "layer", "output", "params"] + (["r", "j", "start"] if show_rf else [])
+    right = [True, False, False, True] + [True] * (3 if show_rf else 0)
+    rows: list[list[str]] = []
+    dims: list[bool] = []
     marks: list[tuple[str, LayerResult]] = []
     for layer in analysis.layers:
         shape = "×".join("?" if v is None else str(v) for v in layer.output_shape)
         if layer.note:
-            marks.append(
-                ("*" * (len(marks) + 1) if len(marks) < 3 else f"[{len(marks) + 1}]", layer)
-            )
-            shape += marks[-1][0]
-        params = "" if layer.kind == "input" else _fmt(layer.params)
-        if layer.params == 0:
-            params = "-"
-        style = "dim" if layer.block else ""
-        cells = [
-            Text(layer.index),
-            Text(_label(layer), style=style),
-            Text(shape),
-            Text(params, style=style),
-        ]
+            mark = "*" * (len(marks) + 1) if len(marks) < 3 else f"[{len(marks) + 1}]"
+            marks.append((mark, layer))
+            shape += mark
+        params = "" if layer.kind == "input" else ("-" if layer.params == 0 else _fmt(layer.params))
+        row = [layer.index, _label(layer), shape, params]
         if show_rf:
             rf = layer.rf
-            if rf:
-                cells += [
-                    Text(_axes([a.r for a in rf])),
-                    Text(_axes([a.j for a in rf])),
-                    Text(_axes([float(a.start) for a in rf])),
+            row += (
+                [
+                    _axes([a.r for a in rf]),
+                    _axes([a.j for a in rf]),
+                    _axes([float(a.start) for a in rf]),
                 ]
-            else:
-                cells += [Text("-")] * 3
-        table.add_row(*cells)
-    out = console()
+                if rf
+                else ["-"] * 3
+            )
+        rows.append(row)
+        dims.append(layer.block)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    spare = out.width - 1 - (sum(widths) + 2 * (len(widths) - 1))
+    if spare < 0:  # shorten the layer column first
+        widths[1] = max(16, widths[1] + spare)
+
+    def line(cells: list[str]) -> str:
+        parts = []
+        for cell, width, r in zip(cells, widths, right, strict=True):
+            if len(cell) > width:
+                cell = cell[: width - 1] + "…"
+            parts.append(cell.rjust(width) if r else cell.ljust(width))
+        return "  ".join(parts).rstrip()
+
     if origin:
-        out.print(Text(f"{origin}", style="bold"))
-    out.print(table)
+        out.lines.append(out.style(origin, "1"))
+    out.lines.append(out.style(line(headers), "1"))
+    out.lines.append("─" * min(out.width - 1, sum(widths) + 2 * (len(widths) - 1)))
+    for row, dim in zip(rows, dims, strict=True):
+        out.lines.append(out.style(line(row), "2" if dim else ""))
     for mark, layer in marks:
-        out.print(Text(f"{mark} layer {layer.index} {layer.name}: {layer.note}"))
+        out.para(f"{mark} layer {layer.index} {layer.name}: {layer.note}", indent="  ")
     total = analysis.total_params
     if total is not None:
-        line = (
+        text = (
             f"Total parameters: {total:,} (weights {analysis.total_weights:,}, "
             f"biases {analysis.total_biases:,})"
         )
     else:
-        line = "Total parameters: unknown (start the spec with input(c=...,h=...,w=...))"
-    out.print(Text(line, style="bold"))
+        text = "Total parameters: unknown (start the spec with input(c=...,h=...,w=...))"
+    out.para(text, "1")
     if analysis.rf is not None:
         rf = analysis.rf
-        start = _axes([float(a.start) for a in rf])
-        out.print(
-            Text(
-                f"Receptive field: {_axes([a.r for a in rf])} px (at {analysis.rf_layer}), "
-                f"effective stride {_axes([a.j for a in rf])}, effective padding "
-                f"{_axes([a.P for a in rf])}, first unit centred at pixel {start}",
-                style="bold" if show_rf else "",
-            )
+        out.para(
+            f"Receptive field: {_axes([a.r for a in rf])} px (at {analysis.rf_layer}), "
+            f"effective stride {_axes([a.j for a in rf])}, effective padding "
+            f"{_axes([a.P for a in rf])}, first unit centred at pixel "
+            f"{_axes([float(a.start) for a in rf])}",
+            "1" if show_rf else "",
         )
     elif show_rf:
-        out.print(Text("Receptive field: none (no layer with a spatial output is tracked)"))
+        out.para("Receptive field: none (no layer with a spatial output is tracked)")
     if show_rf:
-        out.print(Text("r = r_in + (k-1)·d·j_in,  j = j_in·s,  start = (r-1)/2 - P", style="dim"))
+        out.para("r = r_in + (k-1)·d·j_in,  j = j_in·s,  start = (r-1)/2 - P", "2")
     if analysis.convention:
-        out.print(Text(f"Convention: {analysis.convention}", style="dim"))
+        out.para(f"Convention: {analysis.convention}", "2")
     for note in analysis.notes:
-        out.print(Text(f"Note: {note}", style="dim"))
+        out.para(f"Note: {note}", "2")
+    if verdict is not None:
+        out.para(f"Your answer: {verdict.message}", "1;32" if verdict.correct else "1;31")
+    out.flush()

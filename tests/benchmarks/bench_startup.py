@@ -1,0 +1,75 @@
+"""Start-up benchmark (run by hand, not collected by pytest):
+
+    python tests/benchmarks/bench_startup.py [--runs 21]
+
+Measures, in the same run and interleaved, the median wall time of
+
+* ``dlstudy --help`` against a minimal typer app's ``--help`` (``_baseline_app.py``): goal <= 1.3;
+* ``dlstudy rf resnet50`` and ``dlstudy params resnet50`` against the same baseline: goal <= 1.5.
+
+Every command runs as ``python -m ...`` / ``python script`` under the same interpreter, so the
+ratio compares what each program imports and does, not how it was launched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+COMMANDS: dict[str, list[str]] = {
+    "baseline --help": [PY, str(HERE / "_baseline_app.py"), "--help"],
+    "dlstudy --help": [PY, "-m", "dlstudy", "--help"],
+    "dlstudy rf resnet50": [PY, "-m", "dlstudy", "rf", "resnet50"],
+    "dlstudy params resnet50": [PY, "-m", "dlstudy", "params", "resnet50"],
+}
+GOALS = {"dlstudy --help": 1.3, "dlstudy rf resnet50": 1.5, "dlstudy params resnet50": 1.5}
+
+
+def _time(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21, help="runs per command (default 21)")
+    args = parser.parse_args()
+    for cmd in COMMANDS.values():  # warm the file cache and .pyc files
+        _time(cmd)
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(args.runs):
+        for name, cmd in COMMANDS.items():  # interleaved, so drift affects all alike
+            times[name].append(_time(cmd))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    base = medians["baseline --help"]
+    print(f"{'command':<26}{'median':>10}{'ratio':>8}{'goal':>8}")
+    failed = False
+    for name, median in medians.items():
+        ratio = median / base
+        goal = GOALS.get(name)
+        ok = goal is None or ratio <= goal
+        failed |= not ok
+        goal_text = f"<={goal}" if goal else ""
+        print(
+            f"{name:<26}{median * 1000:>8.1f}ms{ratio:>8.2f}{goal_text:>8}"
+            f"{'' if ok else '  MISSED'}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
