@@ -57,6 +57,10 @@ def _run(
             store.close()
 
 
+def _count(n: int) -> str:
+    return f"{n} question" if n == 1 else f"{n} questions"
+
+
 def _intro(text: str) -> None:
     console().print(render.Text(text, style="dim"))
 
@@ -78,7 +82,7 @@ def run_quiz(
     questions = select.choose(bank, n=n, seed=seed, sections=wanted, difficulty=difficulty)
     store = Store()
     try:
-        _intro(f"Quiz: {len(questions)} questions (seed {seed}). Type help for the commands.")
+        _intro(f"Quiz: {_count(len(questions))} (seed {seed}). Type help for the commands.")
         return _run(questions, "quiz", seed=seed, show_solutions=show_solutions, store=store)
     finally:
         store.close()
@@ -104,7 +108,7 @@ def run_exam(
     store = Store()
     try:
         _intro(
-            f"Exam: {len(questions)} questions in {render.clock(seconds)} (seed {seed}). "
+            f"Exam: {_count(len(questions))} in {render.clock(seconds)} (seed {seed}). "
             "No feedback until the end; skip leaves a question blank, q hands in."
         )
         return _run(questions, "exam", seed=seed, time_limit=seconds, store=store)
