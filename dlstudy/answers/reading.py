@@ -96,9 +96,23 @@ def _check_rectangular(values: Any) -> None:
 
 def _shown_tree(tree: Any, top: bool = True) -> str:
     if isinstance(tree, Node):
+        if not top and (tree.op == "num" or _is_plain_fraction(tree)):
+            return to_text(tree)  # entries 1/2, -3, 0.25 need no "= ..."
         return _shown_number(tree, evaluate(tree))
     inner = ", ".join(_shown_tree(t, top=False) for t in tree)
     return f"[{inner}]"
+
+
+def _is_plain_fraction(node: Node) -> bool:
+    if node.op == "neg":
+        return _is_plain_fraction(node.args[0])
+    return node.op == "/" and all(_is_integer_literal(a) for a in node.args)
+
+
+def _is_integer_literal(node: Node) -> bool:
+    if node.op == "neg":
+        return _is_integer_literal(node.args[0])
+    return node.op == "num" and node.text.isdigit()
 
 
 def shape_text(values: Any) -> str:
