@@ -14,15 +14,17 @@ _SPEC_HELP = (
     "stdin, or an inline spec."
 )
 _LANGUAGE = (
-    "The layer language (dlstudy/arch/LANGUAGE.md): layers separated by ',' ';' or newlines:\n\n"
-    "  input(c=3,h=224,w=224) · conv(c=OUT,k=K,s=1,p=0,d=1,groups=1,bias=true) ·\n"
-    "  convT(c=OUT,k=K,s=1,p=0,op=0,d=1) · maxpool(k=K,s=K,p=0,ceil=false) · avgpool(k=K) ·\n"
-    "  adaptiveavgpool(h=H,w=W) · bn · relu · sigmoid · tanh · dropout · flatten · fc(n=OUT) ·\n"
-    "  input(t=T,f=F) then rnn(h=H) · lstm(h=H) · gru(h=H) (layers=, bidirectional=, last=)\n\n"
-    "  k=3x5 for non-square values; N*[...] repeats; # starts a comment.\n\n"
-    "  residual(MAIN PATH | SHORTCUT): an empty shortcut is the identity, e.g.\n\n"
+    "The layer language (dlstudy/arch/LANGUAGE.md): layers separated by , ; or newlines.\n\n"
+    "  input(c=3,h=224,w=224) · conv(c=OUT,k=K,s=1,p=0,d=1,groups=1,bias=true)\n\n"
+    "  convT(c=OUT,k=K,s=1,p=0,op=0,d=1) · maxpool(k=K,s=K,p=0,ceil=false)\n\n"
+    "  avgpool(k=K,s=K,p=0) · adaptiveavgpool(h=H,w=W) · bn · relu · sigmoid\n\n"
+    "  tanh · dropout · flatten · fc(n=OUT,bias=true)\n\n"
+    "  input(t=T,f=F), then rnn(h=H) · lstm(h=H) · gru(h=H)\n\n"
+    "  k=3x5 for non-square values · N*[...] repeats · # starts a comment\n\n"
+    "Blocks: residual(MAIN PATH | SHORTCUT), an empty shortcut being the identity;\n\n"
+    "concat(BRANCH | BRANCH | ...) joins parallel branches on channels (inception):\n\n"
     "  residual(conv(c=64,k=3,p=1), bn, relu, conv(c=64,k=3,p=1), bn), relu\n\n"
-    "  concat(BRANCH | BRANCH | ...): parallel branches joined on channels (inception).\n\n"
+    "  concat(conv(c=8,k=1) | conv(c=4,k=1), conv(c=8,k=3,p=1))\n\n"
 )
 _ANSWER_HELP = (
     "Check your answer: one number (the total) or one per layer (3,5,9) to find where your "
@@ -33,7 +35,7 @@ _ANSWER_HELP = (
 @app.command(
     epilog=_LANGUAGE + "Examples:\n\n"
     '  dlstudy rf "conv(k=7,s=2), conv(k=3,s=2), conv(k=3), conv(k=3)" --answer 27\n\n'
-    '  dlstudy rf "input(c=1,h=64,w=64), conv(k=3,d=2), maxpool(k=2), conv(k=3)" --json\n\n'
+    '  dlstudy rf "input(c=1,h=64,w=64), conv(k=3,d=2), maxpool(k=2)" --json\n\n'
     "  dlstudy rf resnet50"
 )
 def rf(
