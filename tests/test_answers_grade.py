@@ -181,3 +181,18 @@ def test_grade_to_json_is_plain() -> None:
     g = grade_answer(Expected("integer", 3, mistakes=[Mistake("m", "msg", 2)]), "2")
     data = json.loads(json.dumps(g.to_json()))
     assert data["correct"] is False and data["mistake"]["name"] == "m"
+
+
+def test_expression_grading_leaves_a_running_timer_alone() -> None:
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+    signal.setitimer(signal.ITIMER_REAL, 30.0)
+    try:
+        g = grade_answer(_expr("(x + 1)^2"), "x^2 + 2x + 1")
+        assert g.correct and "random points" in g.message  # no sympy under someone else's timer
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 25
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
