@@ -232,7 +232,15 @@ class Template:
             expression=expression_node,
             partial=self.partial,
         )
-        return Question(self, seed, values, expected, solution)
+        question = Question(self, seed, values, expected, solution)
+        try:
+            question.prompt  # noqa: B018 (render now: a bad placeholder is the template's fault)
+            question.hints  # noqa: B018
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise TemplateError(
+                self.where(f"prompt: cannot fill a placeholder ({exc!r})")
+            ) from None
+        return question
 
     def _parse_expression(self, text: str, values: dict[str, Any], label: str) -> Node:
         try:
