@@ -270,7 +270,8 @@ def _sigma(t: float) -> float:
         ("-log(x)", lambda x, w: -math.log(x)),
         ("tanh(x)^2", lambda x, w: math.tanh(x) ** 2),
         ("1 - tanh(x)²", lambda x, w: 1 - math.tanh(x) ** 2),
-        ("x/2w", lambda x, w: x / 2 * w),
+        ("x/(2w)", lambda x, w: x / (2 * w)),
+        ("(x/2)w", lambda x, w: x / 2 * w),
         ("exp(-x^2/2)", lambda x, w: math.exp(-(x**2) / 2)),
     ],
 )
@@ -284,7 +285,7 @@ def test_expressions_evaluate_like_python(text: str, oracle) -> None:
     "text",
     [
         "2x",
-        "x/2w",
+        "x/(2w)",
         "-(x - w)^2",
         "x^-1",
         "e^(-x)",
@@ -297,7 +298,7 @@ def test_expressions_evaluate_like_python(text: str, oracle) -> None:
         "(-x)^2",
         "x - (w - 1)",
         "x/(w/2)",
-        "1/2 x",
+        "(1/2) x",
         "log2(x) + log10(w)",
     ],
 )
@@ -307,6 +308,12 @@ def test_displayed_expressions_read_back_the_same(text: str) -> None:
     for x, w in [(0.3, 1.7), (1.2, 0.4), (2.0, 0.5)]:
         env = {"x": x, "w": w}
         assert math.isclose(float(evaluate(node, env)), float(evaluate(again, env)), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("text", ["1/2x", "x/2w", "1/2 log(x)", "x/w(x + 1)"])
+def test_implicit_product_after_division_is_ambiguous(text: str) -> None:
+    with pytest.raises(AnswerError, match="ambiguous"):
+        read_expression(text, ("x", "w"))
 
 
 def test_expression_rejects_unknown_variables() -> None:

@@ -303,12 +303,18 @@ class Parser:
 
     def term(self) -> Node:
         node = self.unary()
+        after_division = False
         while True:
             tok = self.tok
             if tok.kind == "op" and tok.text in "*/":
                 self._advance()
                 node = Node(tok.text, None, (node, self.unary()))
+                after_division = tok.text == "/"
             elif tok.kind in ("name", "(") and not self._entry_boundary():
+                if after_division:  # 1/2x: (1/2)·x or 1/(2x)?
+                    raise self._error(
+                        "ambiguous product after '/': write (1/2)*x or 1/(2*x) (parentheses or '*')"
+                    )
                 node = Node("*", None, (node, self.unary()))  # implicit product: 2x, 2(x+1), x y
             elif tok.kind == "num" and not self._entry_boundary():
                 raise self._error(f"missing operator before '{tok.text}'")
