@@ -362,3 +362,39 @@ def test_bad_input_is_a_domain_error(name, values, fragment):
     with pytest.raises(DlstudyError) as info:
         call(name, values)
     assert fragment in info.value.message
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("rnn-jacobian", {"w_hh": 1e300, "w_xh": 1, "xs": [1, 2, 3], "t": 3, "k": 0}),
+        (
+            "rnn-bptt",
+            {"w_hh": 1e300, "w_xh": 1e300, "w_hy": 1e300, "xs": [1e300, -1e300], "ys": [1e300, 1]},
+        ),
+        (
+            "lstm-cell",
+            {
+                "x": [1e300],
+                "h": [1e300],
+                "c": [1e300],
+                "w_ih": [[1e300]] * 4,
+                "w_hh": [[-1e300]] * 4,
+            },
+        ),
+        ("gru-cell", {"x": [1e300], "h": [1e300], "w_ih": [[1e300]] * 3, "w_hh": [[-1e300]] * 3}),
+        ("gaussian-kl", {"mu1": 1e300, "sigma1": 1e-300, "mu2": 0, "sigma2": 1e-300}),
+        ("pca", {"x": [[1e300, 1], [-1e300, 2], [3, 1e-300]], "k": 1}),
+    ],
+)
+def test_overflow_is_a_domain_error_not_nan(name, values):
+    with pytest.raises(DlstudyError, match="float64"):
+        call(name, values)
+
+
+def test_huge_layer_counts_are_closed_form():
+    n = 2**31 - 1
+    result = call("lstm-params", {"input_size": n, "hidden_size": n, "num_layers": n}).result
+    first = 4 * (n * n + n * n + 2 * n)
+    assert result == first + (n - 1) * first  # I = H: every layer has the same size

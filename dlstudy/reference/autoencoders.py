@@ -19,6 +19,7 @@ import numpy as np
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.rnn import finite_result
 
 _DIVISORS = ("n", "n-1")
 
@@ -101,6 +102,7 @@ def pca_fit(X: np.ndarray, k: int, ddof: int = 0, centre: bool = True) -> dict[s
         "divisor": "covariance divisor: n (default) or n-1",
     },
 )
+@finite_result
 def pca(x: np.ndarray, k: int, divisor: str = "n") -> Solution:
     r"""Principal component analysis with k components.
 
@@ -213,6 +215,7 @@ def _covariance(cov: Any) -> np.ndarray:
         "divisor": "covariance divisor when x is given: n (default) or n-1",
     },
 )
+@finite_result
 def linear_autoencoder(
     k: int,
     x: np.ndarray | None = None,

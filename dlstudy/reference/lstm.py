@@ -21,7 +21,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
-from dlstudy.reference.rnn import COUNT_HELP, as_vector, param_count_solution
+from dlstudy.reference.rnn import COUNT_HELP, as_vector, finite_result, param_count_solution
 
 LSTM_GATES = ("i", "f", "g", "o")
 GRU_GATES = ("r", "z", "n")
@@ -99,6 +99,7 @@ def lstm_step(
         "b_hh": "recurrent bias (4H), default 0",
     },
 )
+@finite_result
 def lstm_cell(
     x: np.ndarray,
     h: np.ndarray,
@@ -221,6 +222,7 @@ def gru_step(
         "b_hh": "recurrent bias (3H), default 0",
     },
 )
+@finite_result
 def gru_cell(
     x: np.ndarray,
     h: np.ndarray,
@@ -285,6 +287,7 @@ def gru_cell(
     summary="parameters of nn.LSTM: 4(H·I + H·H + 2H) per layer and direction",
     params_help=COUNT_HELP,
 )
+@finite_result
 def lstm_params(
     input_size: int,
     hidden_size: int,
@@ -322,6 +325,7 @@ def lstm_params(
     summary="parameters of nn.GRU: 3(H·I + H·H + 2H) per layer and direction",
     params_help=COUNT_HELP,
 )
+@finite_result
 def gru_params(
     input_size: int,
     hidden_size: int,

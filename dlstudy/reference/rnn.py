@@ -11,6 +11,8 @@ Model (the notes' first form; torch's ``nn.RNN`` with ``nonlinearity="tanh"``):
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,44 @@ from dlstudy.output import format_number
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25}
+
+
+# ------------------------------------------------------------------------------- numeric guard
+
+
+def _leaves(x: Any) -> list[float]:
+    if isinstance(x, dict):
+        return [v for value in x.values() for v in _leaves(value)]
+    if isinstance(x, str) or x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return [v for value in x for v in _leaves(value)]
+    return np.asarray(x, dtype=np.float64).ravel().tolist()
+
+
+def finite_result(func: Callable[..., Solution]) -> Callable[..., Solution]:
+    """Run a reference function with numpy's floating-point warnings off and turn a non-finite
+    answer (finite but extreme inputs that overflow float64) or a failed decomposition into the
+    domain error."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Solution:
+        with np.errstate(all="ignore"):
+            try:
+                sol = func(*args, **kwargs)
+            except (np.linalg.LinAlgError, OverflowError):
+                raise DlstudyError(
+                    "the numbers are too extreme for float64 arithmetic; use smaller values"
+                ) from None
+        if not all(np.isfinite(v) for v in _leaves(sol.result)):
+            raise DlstudyError(
+                "the result overflows float64 (inputs too large or too close to 0); "
+                "use smaller values"
+            )
+        sol.mistakes = [m for m in sol.mistakes if all(np.isfinite(v) for v in _leaves(m.value))]
+        return sol
+
+    return wrapper
 
 
 # ------------------------------------------------------------------------------------- arguments
@@ -134,6 +174,7 @@ _RNN_HELP = {
     summary="h_t = tanh(W_hh h_{t-1} + W_xh x_t + b) for t = 1..T",
     params_help=_RNN_HELP,
 )
+@finite_result
 def rnn_forward(
     w_hh: np.ndarray,
     w_xh: np.ndarray,
@@ -250,6 +291,7 @@ def bptt_gradients(
         "ys": "targets y_1..y_T, one row per time step (T×O)",
     },
 )
+@finite_result
 def rnn_bptt(
     w_hh: np.ndarray,
     w_xh: np.ndarray,
@@ -363,6 +405,7 @@ def _spectral_norm(M: np.ndarray) -> float:
         "notes: h_t = W_hh tanh(h_{t-1}) + W_xh x_t + b",
     },
 )
+@finite_result
 def rnn_jacobian(
     w_hh: np.ndarray,
     w_xh: np.ndarray,
@@ -464,6 +507,7 @@ def rnn_jacobian(
         "activation": "tanh (γ = 1) or sigmoid (γ = 1/4)",
     },
 )
+@finite_result
 def rnn_gradient_regime(w_hh: np.ndarray, activation: str = "tanh") -> Solution:
     r"""Classify an RNN's gradient regime from the notes' sufficient condition.
 
@@ -546,15 +590,11 @@ def recurrent_param_count(
     """Σ over layers and directions of gates·(H·I_l + H·H + biases·H), with I_l = I for the first
     layer and H·directions after it (torch's layout)."""
     directions = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        n_in = input_size if layer == 0 else hidden_size * directions
-        total += (
-            directions
-            * gates
-            * (hidden_size * n_in + hidden_size * hidden_size + biases * hidden_size)
-        )
-    return total
+    per_bias = biases * hidden_size
+    first = gates * (hidden_size * input_size + hidden_size * hidden_size + per_bias)
+    # layers 2..L read the concatenated outputs of both directions: I_l = H·directions
+    later = gates * (hidden_size * hidden_size * directions + hidden_size * hidden_size + per_bias)
+    return directions * (first + (num_layers - 1) * later)
 
 
 def check_sizes(input_size: int, hidden_size: int, num_layers: int, biases: int) -> None:
@@ -654,6 +694,7 @@ COUNT_HELP = {
     summary="parameters of nn.RNN: H·I + H·H + 2H per layer and direction (torch's two biases)",
     params_help=COUNT_HELP,
 )
+@finite_result
 def rnn_params(
     input_size: int,
     hidden_size: int,
