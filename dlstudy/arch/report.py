@@ -76,12 +76,14 @@ def run(
     single_bias: bool = False,
 ) -> int:
     """The ``rf`` (``what="rf"``) or ``params`` command; returns the exit code."""
-    from dlstudy.arch.check import check_answer
-
     text, origin = resolve_spec(spec_arg)
     nodes = parse(text, origin)
     analysis = analyze_nodes(nodes, single_bias=single_bias)
-    verdict = check_answer(nodes, what, answer, single_bias) if answer is not None else None
+    verdict = None
+    if answer is not None:
+        from dlstudy.arch.check import check_answer
+
+        verdict = check_answer(nodes, what, answer, single_bias)
     if as_json:
         from dlstudy.output import print_json
 
