@@ -394,3 +394,31 @@ def test_random_expressions_round_trip_through_display(text: str) -> None:
         except AnswerError:
             continue
         assert math.isclose(a, float(evaluate(again, env)), rel_tol=1e-9, abs_tol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_exprs)
+def test_constant_folding_keeps_the_value(text: str) -> None:
+    from dlstudy.answers.expr import fold_constants
+
+    node = read_expression(text, ("x", "w")).value
+    folded = read_expression(to_text(fold_constants(node)), ("x", "w")).value
+    for x, w in [(0.3, 1.7), (1.2, 0.4)]:
+        env = {"x": x, "w": w}
+        try:
+            a = float(evaluate(node, env))
+        except AnswerError:
+            continue
+        assert math.isclose(a, float(evaluate(folded, env)), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_constant_folding_examples() -> None:
+    from dlstudy.answers.expr import fold_constants
+
+    def fold(t: str) -> str:
+        return to_text(fold_constants(read_expression(t, ("n", "x")).value))
+
+    assert fold("n + 2*1 - 7 + 1") == "n − 4"
+    assert fold("(3)*sigma((3) x)") == "3·σ(3·x)"
+    assert fold("n + 2*0 - 3 + 3") == "n"
+    assert fold("2*3*x*(1/2)") == "3·x"

@@ -713,3 +713,100 @@ def to_sympy(node: Node, symbols: dict[str, Any]) -> Any:
     if op == "/":
         return a / b
     return a**b
+
+
+# -- constant folding for display -------------------------------------------------------------------
+
+
+def _num(value: Fraction) -> Node:
+    return Node("num", value, (), "")
+
+
+def _exact(node: Node) -> Fraction | None:
+    return node.value if node.op == "num" and isinstance(node.value, Fraction) else None
+
+
+def _terms(node: Node, sign: int, out: list[tuple[int, Node]]) -> None:
+    if node.op == "+":
+        _terms(node.args[0], sign, out)
+        _terms(node.args[1], sign, out)
+    elif node.op == "-":
+        _terms(node.args[0], sign, out)
+        _terms(node.args[1], -sign, out)
+    elif node.op == "neg":
+        _terms(node.args[0], -sign, out)
+    else:
+        out.append((sign, node))
+
+
+def _factors(node: Node, out: list[Node]) -> None:
+    if node.op == "*":
+        _factors(node.args[0], out)
+        _factors(node.args[1], out)
+    else:
+        out.append(node)
+
+
+def fold_constants(node: Node) -> Node:
+    """Combine the exact numbers of sums and products (``n + 2·1 − 7 + 1`` → ``n − 4``), for
+    showing an answer; the value is unchanged and functions are kept (σ stays σ)."""
+    if node.op in ("num", "sym", "const"):
+        return node
+    args = tuple(fold_constants(a) for a in node.args)
+    node = Node(node.op, node.value, args, node.text)
+    if node.op in ("+", "-", "neg"):
+        terms: list[tuple[int, Node]] = []
+        _terms(node, 1, terms)
+        constant = Fraction(0)
+        rest: list[tuple[int, Node]] = []
+        for sign, term in terms:
+            value = _exact(term)
+            if value is not None:
+                constant += sign * value
+            else:
+                rest.append((sign, term))
+        if not rest:
+            return _num(constant)
+        out: Node | None = None
+        for sign, term in rest:
+            if out is None:
+                out = term if sign > 0 else Node("neg", None, (term,))
+            else:
+                out = Node("+" if sign > 0 else "-", None, (out, term))
+        assert out is not None
+        if constant > 0:
+            out = Node("+", None, (out, _num(constant)))
+        elif constant < 0:
+            out = Node("-", None, (out, _num(-constant)))
+        return out
+    if node.op == "*":
+        factors: list[Node] = []
+        _factors(node, factors)
+        coefficient = Fraction(1)
+        others = []
+        for f in factors:
+            value = _exact(f)
+            if value is not None:
+                coefficient *= value
+            else:
+                others.append(f)
+        if coefficient == 0 or not others:
+            return _num(coefficient)
+        product = others[0]
+        for f in others[1:]:
+            product = Node("*", None, (product, f))
+        if coefficient == 1:
+            return product
+        if coefficient == -1:
+            return Node("neg", None, (product,))
+        if coefficient < 0:
+            return Node("neg", None, (Node("*", None, (_num(-coefficient), product)),))
+        return Node("*", None, (_num(coefficient), product))
+    if node.op in ("/", "^") and all(_exact(a) is not None for a in args):
+        try:
+            value = evaluate(node)
+        except AnswerError:
+            return node
+        if isinstance(value, Fraction) and len(str(value)) <= 24:
+            return _num(value)
+    return node

@@ -151,6 +151,13 @@ def _check_question(q: Question, symbolic: bool) -> str:
         return f"grading the true answer raised {type(exc).__name__}: {exc}"
     if not good.correct:
         return f"the true answer {q.answer_input!r} is graded wrong ({good.message})"
+    if q.kind == "expression":
+        try:
+            shown = q.grade(q.answer, symbolic=False)
+        except AnswerError as exc:
+            return f"the answer as shown {q.answer!r} is not readable: {exc.message}"
+        if not shown.correct:
+            return f"the answer as shown {q.answer!r} is graded wrong"
     wrong = perturbed(q)
     try:
         bad = q.grade(wrong, symbolic=False)

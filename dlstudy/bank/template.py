@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy import grading
-from dlstudy.answers.expr import AnswerError, Node, Parser, evaluate, to_text
+from dlstudy.answers.expr import AnswerError, Node, Parser, evaluate, fold_constants, to_text
 from dlstudy.answers.grade import KINDS, Expected, ExprMistake, Grade, grade_answer
 from dlstudy.bank import generators, render
 from dlstudy.errors import DlstudyError, did_you_mean
@@ -489,7 +489,7 @@ class Question:
             return LETTERS[e.answer]
         if self.kind == "expression":
             assert e.expression is not None
-            return to_text(e.expression)  # readable unicode that the answer parser reads back
+            return to_text(fold_constants(e.expression))  # unicode the answer parser reads back
         return to_jsonable(e.answer)
 
     @property
@@ -502,7 +502,7 @@ class Question:
             return "yes (true)" if e.answer else "no (false)"
         if self.kind == "expression":
             assert e.expression is not None
-            return to_text(e.expression)
+            return to_text(fold_constants(e.expression))
         if render.is_matrix(e.answer):
             return "\n" + render.grid(e.answer, digits=6)
         return render.inline(e.answer, digits=6)
