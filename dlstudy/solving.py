@@ -120,14 +120,14 @@ def run(
     """Solve, print, and (with ``answer``) grade. Returns the exit code (0 right / 1 wrong)."""
     from dlstudy.grading import grade
     from dlstudy.reference.registry import call, get
-    from dlstudy.values import parse_assignment, parse_value
+    from dlstudy.values import parse_value
 
     ref = get(name)
     values: dict[str, Any] = {}
     for arg in assignments:
         if arg.startswith("-"):
             raise DlstudyError(f"unknown option '{arg}'; see dlstudy solve {ref.name} --help")
-        key, value = parse_assignment(arg)
+        key, value = _assignment(ref, arg)
         if key in values:
             raise DlstudyError(f"parameter '{key}' given twice")
         values[key] = value
@@ -153,6 +153,23 @@ def run(
     if verdict is None:
         return 0
     return 0 if verdict.correct else 1
+
+
+def _assignment(ref: Any, arg: str) -> tuple[str, Any]:
+    """``key=value``; a text parameter (a word, e.g. a layer spec) keeps its raw text."""
+    from dlstudy.values import parse_assignment, read_file_text
+
+    key, sep, raw = arg.partition("=")
+    kinds = {p.cli_name: p.kind for p in ref.params}
+    name = key.strip().replace("-", "_")
+    if sep and kinds.get(name) == "word":
+        text = raw.strip()
+        if text.startswith("@"):
+            text = read_file_text(text[1:]).strip()
+        if not text:
+            raise DlstudyError(f"{name}: empty value")
+        return name, text
+    return parse_assignment(arg)
 
 
 def _print_solution(solution: Any, show_steps: bool) -> None:

@@ -104,8 +104,8 @@ def parse_matrix(text: str) -> list[Any] | None:
     return rows
 
 
-def read_file_value(path_text: str) -> Any:
-    """The value stored in ``@path``: JSON, TOML, or text in one of the inline forms."""
+def read_file_text(path_text: str) -> str:
+    """The UTF-8 text of the file at ``path_text`` (bounded in size), or the domain error."""
     path = Path(path_text).expanduser()
     if not path.is_file():
         raise DlstudyError(f"file not found: {path_text}")
@@ -116,9 +116,15 @@ def read_file_value(path_text: str) -> Any:
     if len(raw) > 10 * _MAX_CHARS:
         raise DlstudyError(f"{path_text} is too large ({len(raw)} bytes)")
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise DlstudyError(f"{path_text} is not UTF-8 text") from None
+
+
+def read_file_value(path_text: str) -> Any:
+    """The value stored in ``@path``: JSON, TOML, or text in one of the inline forms."""
+    text = read_file_text(path_text)
+    path = Path(path_text)
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:
