@@ -129,7 +129,7 @@ def _at(path: str) -> str:
     return f" at {path}" if path else ""
 
 
-def _matches(expected: Any, given: Any, rtol: float, atol: float) -> bool:
+def matches(expected: Any, given: Any, rtol: float, atol: float) -> bool:
     try:
         return not diff(expected, given, rtol, atol)
     except DlstudyError:
@@ -153,13 +153,13 @@ def grade(
         # A wrong shape is invalid input, unless a wrong method produces exactly that shape
         # (a valid instead of a full correlation, padding ignored): then name the mistake.
         for mistake in solution.mistakes:
-            if _matches(mistake.value, given, rtol, atol):
+            if matches(mistake.value, given, rtol, atol):
                 return Verdict(False, f"wrong: {mistake.message}", [], mistake)
         raise
     if not wrong:
         return Verdict(True, "correct")
     for mistake in solution.mistakes:
-        if _matches(mistake.value, given, rtol, atol) and not _matches(
+        if matches(mistake.value, given, rtol, atol) and not matches(
             mistake.value, solution.result, rtol, atol
         ):
             return Verdict(False, f"wrong: {mistake.message}", wrong, mistake)
@@ -199,7 +199,7 @@ def _grade_stages(solution: Any, given: list[Any], rtol: float, atol: float) -> 
         wrong = diff(value, g, rtol, atol)
         if wrong:
             for mistake in solution.mistakes:
-                if _matches(mistake.value, _plain(given)[-1], rtol, atol):
+                if matches(mistake.value, _plain(given)[-1], rtol, atol):
                     return Verdict(
                         False,
                         f"your working first goes wrong at {label}: {mistake.message}",
