@@ -3,7 +3,6 @@
 One comparison for ``dlstudy solve --answer``, ``dlstudy check`` and the quiz:
 
 * numbers are equal within ``|given - expected| <= max(atol, rtol·|expected|)`` (default 1e-3 each);
-  integer results (counts, sizes) must match exactly;
 * arrays entry by entry (shapes must agree; the wrong entries are listed);
 * objects key by key;
 * a list of per-stage values is compared with the solution's checkpoints and the first stage that
@@ -110,11 +109,9 @@ def diff(
         g = g[0]
     if isinstance(g, bool) or not isinstance(g, (int, float)):
         raise DlstudyError(f"expected a number{_at(path)}, got {g!r}")
-    if isinstance(e, int):  # counts (parameters, sizes, updates) are exact: no tolerance
-        same = float(g) == e
-    else:
-        same = close(e, g, rtol, atol)
-    return [] if same else [{"entry": path or "answer", "expected": e, "given": g}]
+    if close(e, g, rtol, atol):
+        return []
+    return [{"entry": path or "answer", "expected": e, "given": g}]
 
 
 def shape_of(x: Any) -> tuple[int, ...]:

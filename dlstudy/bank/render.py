@@ -195,10 +195,29 @@ def fill(text: str, values: dict[str, Any]) -> str:
 
 
 def _tidy(text: str) -> str:
-    """Strip trailing spaces, collapse a blank line left after a grid, trim the ends."""
+    """Strip trailing spaces, collapse a blank line left after a grid, reflow prose, trim the ends."""
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n\n(?=[.,;:])", "\n", text)
-    return text.strip("\n")
+    return _reflow(text.strip("\n"))
+
+
+_ITEM = re.compile(r"([a-z][).]|[-•*]|\d+[.)])\s")
+
+
+def _prose(line: str) -> bool:
+    return bool(line.strip()) and not line[0].isspace() and not any(c in line for c in "⎡⎢⎣│┌└")
+
+
+def _reflow(text: str) -> str:
+    """Join prose lines broken in the template file so the terminal wraps them at its own width;
+    grids (indented lines), blank lines and list items keep their line breaks."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and _prose(out[-1]) and _prose(line) and not _ITEM.match(line):
+            out[-1] = f"{out[-1].rstrip()} {line.lstrip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def expression_literal(x: Any) -> str:
