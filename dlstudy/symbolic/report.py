@@ -1,0 +1,161 @@
+"""What ``dlstudy verify`` prints: the table by section, the errata, the steps of one claim, the verdict
+on a student's identity, and the JSON object."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dlstudy.output import console, err_console, print_json
+
+_STYLE = {
+    "proven": "green",
+    "refuted": "red",
+    "evidence": "yellow",
+    "undetermined": "magenta",
+    "timeout": "magenta",
+    "error": "bold red",
+}
+
+
+def matches(r: dict[str, Any]) -> bool:
+    return r["status"] == r["expected"]
+
+
+def _status(r: dict[str, Any]) -> str:
+    style = _STYLE.get(r["status"], "")
+    mark = "" if matches(r) else " ✗"
+    return f"[{style}]{r['status']}[/{style}]{mark}"
+
+
+def show_table(results: Sequence[dict[str, Any]]) -> None:
+    """One table per section: id, what the entry is, status vs expected, seconds."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from dlstudy.sections import TITLES
+
+    out = console()
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        sections.setdefault(r["section"], []).append(r)
+    for sec, rows in sections.items():
+        table = Table(title=f"{TITLES[sec]} [dim]({sec})[/dim]", title_justify="left", expand=False)
+        table.add_column("claim", no_wrap=True)
+        table.add_column("checks")
+        table.add_column("status", no_wrap=True)
+        table.add_column("expected", no_wrap=True)
+        table.add_column("s", justify="right", no_wrap=True)
+        for r in rows:
+            what = (
+                "the notes, as written"
+                if r["id"].endswith(".notes")
+                else ("corrected statement" if r.get("pair") else "statement")
+            )
+            table.add_row(
+                escape(r["id"]),
+                f"{what}: {escape(r['kind'])}",
+                _status(r),
+                r["expected"],
+                f"{r['seconds']:.2f}",
+            )
+        out.print(table)
+
+
+def show_errata(results: Sequence[dict[str, Any]]) -> None:
+    """Each statement of the notes that is wrong as written, beside its correction."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    by_id = {r["id"]: r for r in results}
+    wrong = [r for r in results if r["id"].endswith(".notes")]
+    if not wrong:
+        return
+    table = Table(
+        title="Errata: the notes as written (refuted) and the correction (proven)",
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("claim", no_wrap=True)
+    table.add_column("the notes say")
+    table.add_column("correct statement")
+    table.add_column("checked", no_wrap=True)
+    for r in wrong:
+        base = by_id.get(r["pair"])
+        checked = f"notes {_status(r)}" + (f"\nfix {_status(base)}" if base else "")
+        table.add_row(escape(r["pair"]), escape(r["statement"]), escape(r["corrected"]), checked)
+    console().print(table)
+
+
+def show_steps(results: Sequence[dict[str, Any]]) -> None:
+    """The derivation of each claim: steps (sympy expressions) and the assertions with outcomes."""
+    from rich.markup import escape
+
+    out = console()
+    for r in results:
+        out.rule(
+            f"{escape(r['id'])}  [{_STYLE.get(r['status'], '')}]{r['status']}[/] "
+            f"(expected {r['expected']})"
+        )
+        out.print(f"[bold]notes:[/bold] {escape(r['statement'])}")
+        if r["corrected"]:
+            out.print(f"[bold]correct:[/bold] {escape(r['corrected'])}")
+        out.print(f"[bold]check:[/bold] {escape(r['kind'])}")
+        if r["id"].endswith(".notes"):
+            out.print(
+                "[dim]This entry checks the notes' statement as written; it should be refuted.[/dim]"
+            )
+        for s in r.get("steps", []):
+            out.print(f"\n[cyan]{escape(s['label'])}[/cyan]")
+            out.print(escape(s["expr"]), soft_wrap=True)
+        out.print()
+        for a in r["assertions"]:
+            style = _STYLE.get(a["outcome"], "")
+            detail = f" — {escape(a['detail'])}" if a["detail"] else ""
+            out.print(f"  [{style}]{a['outcome']}[/{style}]  {escape(a['label'])}{detail}")
+        if r.get("error"):
+            out.print(f"  [bold red]{escape(r['error'])}[/bold red]")
+        out.print()
+
+
+def summarize(results: Sequence[dict[str, Any]], wall: float) -> None:
+    bad = [r for r in results if not matches(r)]
+    msg = f"{len(results) - len(bad)}/{len(results)} entries as expected in {wall:.1f} s"
+    if bad:
+        msg += "; differing: " + ", ".join(f"{r['id']} ({r['status']})" for r in bad)
+    err_console().print(msg)
+
+
+def json_claims(results: Sequence[dict[str, Any]], wall: float) -> None:
+    print_json(
+        {
+            "claims": list(results),
+            "all_as_expected": all(matches(r) for r in results),
+            "seconds": round(wall, 3),
+        }
+    )
+
+
+def show_identity(result: dict[str, Any]) -> None:
+    """The verdict on a student's identity with the simplification chain or the counterexample."""
+    from rich.markup import escape
+
+    out = console()
+    status = result["status"]
+    out.print(f"[bold]{escape(result['claim'])}[/bold]")
+    if result.get("lhs_evaluated"):
+        out.print(f"  left  = {escape(result['lhs_evaluated'])}")
+        out.print(f"  right = {escape(result['rhs_evaluated'])}")
+    for s in result.get("steps", []):
+        out.print(f"[cyan]{escape(s['label'])}[/cyan]")
+        out.print(escape(s.get("pretty", s["expr"])), soft_wrap=True)
+    style = _STYLE.get(status, "")
+    verdict = {
+        "proven": "proven: the difference simplifies to 0",
+        "refuted": f"refuted: {result.get('counterexample', '')}",
+        "undetermined": "undetermined: neither a proof nor a counterexample was found",
+        "timeout": f"undetermined: {result.get('error', 'time limit')}",
+    }[status]
+    if status == "undetermined" and result.get("error"):
+        verdict += f" ({result['error']})"
+    out.print(f"[{style}]{escape(verdict)}[/{style}]")

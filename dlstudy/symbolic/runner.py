@@ -1,0 +1,236 @@
+"""Run claims in worker processes with a per-claim time limit.
+
+Each claim runs in its own forked child (sympy and the catalogue are already imported by the parent, so a
+fork costs milliseconds). A claim that exceeds the limit is killed and reported as ``timeout``: a runaway
+sympy call can never hang the command. At most ``jobs`` children run at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import pkgutil
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from dlstudy.errors import DlstudyError, did_you_mean
+from dlstudy.symbolic import core
+from dlstudy.symbolic.core import CATALOGUE, ERROR, TIMEOUT, Check, Claim
+
+_CHAPTERS = ("foundations", "cnn", "sequence", "generative", "rl")
+
+
+def load_catalogue() -> dict[str, Claim]:
+    """Import every ``claims_*`` module (in chapter order) and return the catalogue."""
+    import dlstudy.symbolic as package
+
+    names = [m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("claims_")]
+    order = {f"claims_{c}": i for i, c in enumerate(_CHAPTERS)}
+    for name in sorted(names, key=lambda n: (order.get(n, len(order)), n)):
+        importlib.import_module(f"dlstudy.symbolic.{name}")
+    return CATALOGUE
+
+
+def select(ids: Sequence[str] = (), section: str | None = None) -> list[Claim]:
+    """Claims by id (``relu`` also selects ``relu.notes``) or by section; all when neither is given."""
+    from dlstudy.sections import SECTION_IDS, check_section
+
+    cat = load_catalogue()
+    chosen: list[Claim] = []
+    for cid in ids:
+        if cid not in cat:
+            raise DlstudyError(
+                f"unknown claim '{cid}'{did_you_mean(cid, cat)}; see 'dlstudy verify'"
+            )
+        for key in (cid, f"{cid}.notes") if not cid.endswith(".notes") else (cid,):
+            if key in cat and cat[key] not in chosen:
+                chosen.append(cat[key])
+    if section is not None:
+        check_section(section)
+        pool = chosen if ids else list(cat.values())
+        chosen = [c for c in pool if c.section == section]
+    elif not ids:
+        chosen = list(cat.values())
+    rank = {s: i for i, s in enumerate(SECTION_IDS)}
+    ids_order = list(cat)
+    return sorted(chosen, key=lambda c: (rank[c.section], ids_order.index(c.id)))
+
+
+Renderer = Callable[[Any], str]
+
+
+def _render(value: Any, style: str) -> str:
+    import sympy as sp
+
+    if style == "latex":
+        try:
+            return sp.latex(value)
+        except Exception:  # latex printer gaps must not lose the run
+            return sp.sstr(value)
+    if style == "pretty":
+        return sp.pretty(value, use_unicode=True, wrap_line=False)
+    return sp.sstr(value)
+
+
+def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> dict[str, Any]:
+    """Run one claim in this process and describe the outcome as plain data."""
+    chk = Check(control=control)
+    t0 = time.perf_counter()
+    error = ""
+    try:
+        c.fn(chk)
+    except Exception as exc:  # a bug in a claim: reported as status "error", not a crash
+        error = f"{type(exc).__name__}: {exc}"
+        chk.assertions.append(
+            core.Assertion("claim function raised", ERROR, traceback.format_exc(limit=3))
+        )
+    seconds = time.perf_counter() - t0
+    want_refuted = (c.expected == core.REFUTED) != control
+    status = core.status_of(chk.assertions, want_refuted)
+    out: dict[str, Any] = {
+        "id": c.id,
+        "section": c.section,
+        "statement": c.statement,
+        "corrected": c.corrected,
+        "verdict": c.verdict,
+        "kind": c.kind,
+        "expected": c.expected,
+        "status": status,
+        "seconds": round(seconds, 3),
+        "assertions": [
+            {"label": a.label, "outcome": a.outcome, "detail": a.detail} for a in chk.assertions
+        ],
+    }
+    if c.pair:
+        out["pair"] = c.pair
+    if error:
+        out["error"] = error
+    if render:
+        out["steps"] = [{"label": lab, "expr": _render(e, render)} for lab, e in chk.steps]
+    return out
+
+
+def _child(c: Claim, conn: Connection, controls: bool, render: str | None) -> None:
+    try:
+        res = run_one(c, render=render)
+        if controls:
+            res["control"] = run_one(c, control=True)
+        conn.send(res)
+    finally:
+        conn.close()
+
+
+def _stub(c: Claim, status: str, seconds: float, message: str) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "section": c.section,
+        "statement": c.statement,
+        "corrected": c.corrected,
+        "verdict": c.verdict,
+        "kind": c.kind,
+        "expected": c.expected,
+        "status": status,
+        "seconds": round(seconds, 3),
+        "assertions": [],
+        "error": message,
+        **({"pair": c.pair} if c.pair else {}),
+    }
+
+
+def run_claims(
+    claims: Sequence[Claim],
+    *,
+    timeout: float = 10.0,
+    jobs: int = 2,
+    controls: bool = False,
+    render: str | None = None,
+) -> list[dict[str, Any]]:
+    """Run claims, ``jobs`` at a time, each in a forked child killed after ``timeout`` seconds.
+
+    With ``controls=True`` each result also holds ``"control"``: the run of the negative control (in the
+    same child, under the same limit). Results come back in the order of ``claims``.
+    """
+    if timeout <= 0:
+        raise DlstudyError(f"--timeout must be positive, got {timeout}")
+    if jobs < 1:
+        raise DlstudyError(f"--jobs must be at least 1, got {jobs}")
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # no fork on this platform: run inline, without a time limit
+        return [
+            {
+                **run_one(c, render=render),
+                **({"control": run_one(c, control=True)} if controls else {}),
+            }
+            for c in claims
+        ]
+    pending = list(claims)
+    running: dict[str, tuple[Any, Connection, float, Claim]] = {}
+    results: dict[str, dict[str, Any]] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            c = pending.pop(0)
+            reader, writer = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(c, writer, controls, render), daemon=True)
+            proc.start()
+            writer.close()
+            running[c.id] = (proc, reader, time.monotonic(), c)
+        deadline = min(t0 for _, _, t0, _ in running.values()) + timeout
+        ready = wait(
+            [r for _, r, _, _ in running.values()], timeout=max(0.0, deadline - time.monotonic())
+        )
+        now = time.monotonic()
+        for cid, (proc, reader, t0, c) in list(running.items()):
+            if reader in ready:
+                try:
+                    results[cid] = reader.recv()
+                except (EOFError, OSError):
+                    results[cid] = _stub(c, ERROR, now - t0, "worker process died")
+            elif now - t0 >= timeout:
+                proc.kill()
+                results[cid] = _stub(c, TIMEOUT, timeout, f"exceeded the {timeout:g} s limit")
+            else:
+                continue
+            proc.join()
+            reader.close()
+            del running[cid]
+    return [results[c.id] for c in claims]
+
+
+def run_with_limit(fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
+    """Run ``fn()`` in a forked child; ``(True, value)`` or ``(False, None)`` on timeout/crash."""
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:
+        return True, fn()
+    reader, writer = ctx.Pipe(duplex=False)
+
+    def target() -> None:
+        try:
+            writer.send(("ok", fn()))
+        except Exception as exc:
+            writer.send(("error", f"{type(exc).__name__}: {exc}"))
+        finally:
+            writer.close()
+
+    proc = ctx.Process(target=target, daemon=True)
+    proc.start()
+    writer.close()
+    try:
+        if reader.poll(timeout):
+            try:
+                tag, value = reader.recv()
+            except (EOFError, OSError):
+                return False, None
+            if tag == "error":
+                raise RuntimeError(value)
+            return True, value
+        return False, None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        reader.close()
