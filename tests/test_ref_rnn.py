@@ -250,6 +250,7 @@ def test_gradient_regime(w, activation, gamma, regime):
     )
     assert sol.result["gamma"] == gamma
     assert sol.result["threshold"] == 1 / gamma
+    assert sol.result["bound"] == pytest.approx(sol.result["norm"] * gamma)
     assert sol.result["regime"] == regime
 
 
@@ -267,7 +268,7 @@ def test_gamma_is_the_sup_of_the_derivative():
 def test_regime_mistake_other_gamma():
     sol = call("rnn-gradient-regime", {"w_hh": 2.0, "activation": "sigmoid"})
     assert sol.result["regime"] == "vanishing guaranteed"
-    wrong = dict(sol.result, gamma=1.0, threshold=1.0, regime="exploding possible")
+    wrong = dict(sol.result, gamma=1.0, bound=2.0, threshold=1.0, regime="exploding possible")
     assert grade(sol, wrong).mistake.name == "gamma-of-the-other-activation"
 
 

@@ -149,7 +149,11 @@ def pca(x: np.ndarray, k: int, divisor: str = "n") -> Solution:
         Step(
             "error per sample = error/n",
             fit["error_per_sample"],
-            f"= ({div})/n · Σ_(i>k) λ_i = {format_number((n - ddof) / n * lam[k:].sum())}",
+            (
+                f"= Σ_(i>k) λ_i = {format_number(lam[k:].sum())}"
+                if ddof == 0
+                else f"= (n-1)/n · Σ_(i>k) λ_i = {format_number((n - 1) / n * lam[k:].sum())}"
+            ),
         ),
         Step("explained variance ratio Σ_(i<=k) λ_i / Σ λ_i", fit["explained_variance_ratio"]),
     ]

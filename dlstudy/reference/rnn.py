@@ -470,13 +470,19 @@ def rnn_jacobian(
         wrong = wrong @ factors[i]
     norm_w = _spectral_norm(W)
     bound = norm_w ** (t - k)
-    rule = "diag(1 - h_i²) W_hh" if form == "tanh" else "W_hh diag(1 - tanh²(h_{i-1}))"
+
+    def rule(i: int) -> str:
+        if form == "tanh":
+            return f"diag(1 - h_{i}²) W_hh"
+        return f"W_hh diag(1 - tanh²(h_{i - 1}))"
+
     steps = [Step(f"h_{i}", hs[i]) for i in range(1, t + 1)]
-    steps += [Step(f"J_{i} = ∂h_{i}/∂h_{i - 1} = {rule}", factors[i]) for i in factors]
+    steps += [Step(f"J_{i} = ∂h_{i}/∂h_{i - 1} = {rule(i)}", factors[i]) for i in factors]
     steps += [
         Step(f"∂h_{t}/∂h_{k} = J_{t} ⋯ J_{k + 1}", J),
         Step("‖∂h_t/∂h_k‖_2 (largest singular value)", _spectral_norm(J)),
-        Step("‖W_hh‖_2, γ = sup tanh' = 1", norm_w),
+        Step("‖W_hh‖_2 (largest singular value)", norm_w),
+        Step("γ = sup |tanh'|", 1.0),
         Step(f"bound (‖W_hh‖_2·γ)^(t-k) = {format_number(norm_w, 4)}^{t - k}", bound),
     ]
     result = {"jacobian": J, "norm": _spectral_norm(J), "bound": bound}
@@ -526,8 +532,8 @@ def rnn_gradient_regime(w_hh: np.ndarray, activation: str = "tanh") -> Solution:
     Returns
     -------
     Solution
-        ``result``: ``{"norm": λ, "gamma": γ, "threshold": 1/γ, "regime": "vanishing guaranteed" |
-        "exploding possible"}``.
+        ``result``: ``{"norm": λ, "gamma": γ, "bound": λγ, "threshold": 1/γ, "regime":
+        "vanishing guaranteed" | "exploding possible"}``.
     """
     W = as_matrix(w_hh, "w_hh", (None, None))
     if W.shape[0] != W.shape[1]:
@@ -538,7 +544,13 @@ def rnn_gradient_regime(w_hh: np.ndarray, activation: str = "tanh") -> Solution:
 
     def classify(norm: float, gamma: float) -> dict[str, Any]:
         regime = "vanishing guaranteed" if norm * gamma < 1 else "exploding possible"
-        return {"norm": norm, "gamma": gamma, "threshold": 1.0 / gamma, "regime": regime}
+        return {
+            "norm": norm,
+            "gamma": gamma,
+            "bound": norm * gamma,
+            "threshold": 1.0 / gamma,
+            "regime": regime,
+        }
 
     gamma = GAMMA[act]
     norm = _spectral_norm(W)
@@ -547,8 +559,14 @@ def rnn_gradient_regime(w_hh: np.ndarray, activation: str = "tanh") -> Solution:
         Step("λ = ‖W_hh‖_2 (largest singular value)", norm),
         Step(f"γ = sup |{act}'|", gamma, "tanh' = 1 - tanh² <= 1; σ' = σ(1 - σ) <= 1/4"),
         Step("threshold 1/γ", 1.0 / gamma),
-        Step("λ·γ", norm * gamma),
-        Step("regime", result["regime"], "λ < 1/γ ⇒ ‖∂h_t/∂h_k‖ <= (λγ)^{t-k} → 0"),
+        Step("bound on every ‖∂h_i/∂h_(i-1)‖: λ·γ", norm * gamma),
+        Step(
+            "regime",
+            result["regime"],
+            "λγ < 1 ⇒ ‖∂h_t/∂h_k‖ <= (λγ)^(t-k) → 0"
+            if norm * gamma < 1
+            else "λγ >= 1: the bound does not shrink, so exploding is possible (not certain)",
+        ),
     ]
     candidates = [
         (
