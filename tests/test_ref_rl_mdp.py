@@ -256,7 +256,7 @@ def test_gridworld_bad_keys_and_slip():
 
 
 def test_example_files_all_load():
-    files = sorted((ROOT / "examples" / "mdp").glob("*.*"))
+    files = sorted((ROOT / "dlstudy" / "examples" / "mdp").glob("*.*"))
     names = [p.stem for p in files if p.suffix in (".json", ".toml")]
     assert "sutton-barto-4x4" in names and len(names) >= 2
     for name in names:

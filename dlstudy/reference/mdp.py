@@ -11,7 +11,7 @@ An action with no transitions from a state is unavailable there; a terminal stat
 transitions; for every available (state, action) the probabilities sum to 1 (within 1e-9). ``prob``
 defaults to 1 and ``reward`` to 0; a probability may be written as a fraction string ``"1/3"``.
 A dict with a ``grid`` key instead of ``transitions`` is the gridworld shorthand
-(``examples/mdp/README.md``), compiled by :func:`compile_gridworld`. A policy is ``"uniform"``, a
+(``dlstudy/examples/mdp/README.md``), compiled by :func:`compile_gridworld`. A policy is ``"uniform"``, a
 mapping state → {action: probability}, or a mapping state → action.
 
 Notation of the notes: :math:`G_t = \\sum_k \\gamma^k R_{t+k+1}` and
@@ -34,7 +34,7 @@ from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_flo
 from dlstudy.values import parse_number
 
 #: Where the bundled example MDPs live (a name such as ``sutton-barto-4x4`` resolves here).
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "mdp"
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples" / "mdp"
 
 PROB_TOL = 1e-9
 _MDP_KEYS = {
@@ -172,7 +172,7 @@ def _prob_number(value: Any, label: str) -> float:
 
 
 def bundled_examples() -> list[str]:
-    """Names of the example MDPs in ``examples/mdp`` (usable as ``mdp=NAME``)."""
+    """Names of the example MDPs in ``dlstudy/examples/mdp`` (usable as ``mdp=NAME``)."""
     if not EXAMPLES_DIR.is_dir():
         return []
     return sorted(p.stem for p in EXAMPLES_DIR.iterdir() if p.suffix in (".json", ".toml"))
