@@ -123,7 +123,7 @@ def test_linear_autoencoder_trained_with_torch_reaches_the_pca_optimum():
     dec = torch.nn.Linear(k, 4, dtype=torch.float64)
     opt = torch.optim.LBFGS(
         [*enc.parameters(), *dec.parameters()],
-        max_iter=500,
+        max_iter=150,
         tolerance_grad=1e-12,
         tolerance_change=1e-15,
         history_size=50,
@@ -136,7 +136,7 @@ def test_linear_autoencoder_trained_with_torch_reaches_the_pca_optimum():
         loss.backward()
         return loss
 
-    for _ in range(5):
+    for _ in range(2):
         opt.step(closure)
     trained = float(closure().detach())
     assert trained == pytest.approx(sol.result["min_error"], rel=1e-6)

@@ -64,6 +64,7 @@ def test_forward_scalar_rnn_by_hand():
     np.testing.assert_allclose(sol.result[:, 0], [h1, h2, h3], rtol=1e-14)
     linear = [1.0, 2.5, 4.25]
     assert grade(sol, [[v] for v in linear]).mistake.name == "missing-tanh"
+    assert grade(sol, [h1, h2, h3]).correct  # a scalar RNN's states may be given as a flat list
 
 
 def test_forward_single_bias_mistake():
@@ -74,7 +75,7 @@ def test_forward_single_bias_mistake():
     assert grade(sol, wrong.tolist()).mistake.name == "single-bias"
 
 
-def test_forward_stages_name_the_first_wrong_step():
+def test_forward_wrong_step_is_located():
     sol = call(
         "rnn-forward", {"w_hh": [[0.5, 0], [0.1, 0.3]], "w_xh": [[1], [0.5]], "xs": [1, 2, 3]}
     )
