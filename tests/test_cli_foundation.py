@@ -46,7 +46,9 @@ def test_help_imports_no_heavy_modules():
         "heavy = [m for m in ('numpy', 'sympy', 'torch') if m in sys.modules]\n"
         "sys.stderr.write(repr(heavy))\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env())
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env()
+    )
     assert r.stderr.strip().endswith("[]"), r.stderr
 
 

@@ -45,7 +45,11 @@ def test_shape_mismatch_is_invalid_input():
 def test_mistake_is_named():
     sol = Solution(
         np.array([[-4.0]]),
-        mistakes=[Mistake("no-flip", "you computed the correlation: convolution flips the kernel", [[4.0]])],
+        mistakes=[
+            Mistake(
+                "no-flip", "you computed the correlation: convolution flips the kernel", [[4.0]]
+            )
+        ],
     )
     v = grade(sol, [[4]])
     assert not v.correct and v.mistake.name == "no-flip"

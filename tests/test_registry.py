@@ -8,8 +8,12 @@ from dlstudy.reference import registry
 from dlstudy.reference.registry import Solution, Step, reference
 
 
-@reference("test-affine", section="activations", summary="a·x + b (test only)", params_help={"a": "slope"})
-def _affine(x: np.ndarray, a: float = 2.0, b: int = 0, clip: bool = False, mode: str = "plain") -> Solution:
+@reference(
+    "test-affine", section="activations", summary="a·x + b (test only)", params_help={"a": "slope"}
+)
+def _affine(
+    x: np.ndarray, a: float = 2.0, b: int = 0, clip: bool = False, mode: str = "plain"
+) -> Solution:
     y = a * x + b
     if clip:
         y = np.maximum(y, 0)
@@ -31,7 +35,9 @@ def test_kinds_from_annotations():
 def test_call_coerces_values():
     from fractions import Fraction
 
-    sol = registry.call("test-affine", {"x": [[1, -2]], "a": Fraction(1, 2), "b": 3.0, "clip": "yes"})
+    sol = registry.call(
+        "test-affine", {"x": [[1, -2]], "a": Fraction(1, 2), "b": 3.0, "clip": "yes"}
+    )
     np.testing.assert_allclose(sol.result, [[3.5, 2.0]])
 
 

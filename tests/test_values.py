@@ -85,11 +85,7 @@ def test_arbitrary_text_only_raises_domain_error(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.lists(st.integers(-1000, 1000), min_size=3, max_size=3), min_size=1, max_size=5
-    )
-)
+@given(st.lists(st.lists(st.integers(-1000, 1000), min_size=3, max_size=3), min_size=1, max_size=5))
 def test_matlab_matrix_round_trip(rows):
     text = "; ".join(" ".join(str(x) for x in r) for r in rows)
     parsed = parse_value(text)
