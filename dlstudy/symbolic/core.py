@@ -441,11 +441,14 @@ def _fmt(v: Any) -> str:
         return sp.sstr(v)
 
 
-def find_counterexample(d: Any, trials: int = 40) -> str | None:
-    """A point where ``d`` is a finite real number clearly different from 0, or ``None``.
+def counterexample_point(
+    d: Any, trials: int = 40
+) -> tuple[dict[sp.Symbol, sp.Expr], sp.Float] | None:
+    """A point (exact rational coordinates) where ``d`` is a finite real number clearly different from
+    0, with that value evaluated to 50 significant digits; ``None`` if the search finds none.
 
-    Arguments are exact rationals; the value is evaluated to 50 significant digits and accepted only if
-    its magnitude exceeds 1e-30.
+    A value counts only if its magnitude exceeds 1e-30 (1e-10 when ``d`` holds floating-point numbers).
+    Undefined functions are first replaced by fixed generic polynomials (see ``_concretize``).
     """
     d = sp.sympify(d)
     try:
@@ -461,6 +464,7 @@ def find_counterexample(d: Any, trials: int = 40) -> str | None:
             {s: pools[i][(t * 7 + i * 3 + t // 5) % len(pools[i])] for i, s in enumerate(syms)}
             for t in range(trials)
         )
+    floor = sp.Float("1e-10") if d.atoms(sp.Float) else sp.Float("1e-30")
     for pt in itertools.islice(points, trials):
         try:
             v = d.subs(pt).evalf(50) if pt else d.evalf(50)
@@ -470,13 +474,19 @@ def find_counterexample(d: Any, trials: int = 40) -> str | None:
             re, im = sp.Float(re, 50), sp.Float(im, 50)
         except Exception:  # a point where the expression is undefined: try the next one
             continue
-        if abs(im) > sp.Float("1e-30"):
-            continue
-        floor = sp.Float("1e-10") if d.atoms(sp.Float) else sp.Float("1e-30")
-        if abs(re) > floor:
-            where = ", ".join(f"{s}={_fmt(val)}" for s, val in pt.items()) or "constant"
-            return f"counterexample at {where}: left - right = {_fmt(re)}"
+        if abs(im) <= sp.Float("1e-30") and abs(re) > floor:
+            return pt, re
     return None
+
+
+def find_counterexample(d: Any, trials: int = 40) -> str | None:
+    """:func:`counterexample_point` described in words, or ``None``."""
+    found = counterexample_point(d, trials)
+    if found is None:
+        return None
+    pt, value = found
+    where = ", ".join(f"{s}={_fmt(val)}" for s, val in pt.items()) or "constant"
+    return f"counterexample at {where}: left - right = {_fmt(value)}"
 
 
 def _sign_query(expr: sp.Expr, prop: str) -> bool | None:

@@ -1,0 +1,103 @@
+"""`dlstudy verify` end to end: exit codes, --json shape, --show, the --claim verdicts, lazy sympy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from conftest import dlstudy_cmd, subprocess_env
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*dlstudy_cmd(), "verify", *args],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=timeout,
+    )
+
+
+def test_subset_json_shape_and_exit_code():
+    p = run("relu", "gan-objectives", "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    ids = [c["id"] for c in data["claims"]]
+    assert ids == ["relu", "relu.notes", "gan-objectives", "gan-objectives.notes"]
+    for c in data["claims"]:
+        assert {"id", "section", "statement", "status", "expected", "seconds"} <= set(c)
+        assert c["status"] == c["expected"]
+    notes = data["claims"][1]
+    assert notes["expected"] == "refuted" and notes["corrected"] and notes["pair"] == "relu"
+    assert any("counterexample" in a["detail"] for a in notes["assertions"])
+
+
+def test_section_table_and_errata():
+    p = run("--section", "gan-variants")
+    assert p.returncode == 0, p.stderr
+    assert "cyclegan.notes" in p.stdout and "Errata" in p.stdout
+    assert "G(F(y)) - y" in p.stdout  # the correction beside the notes' statement
+    assert "entries as expected" in p.stderr
+
+
+def test_show_pretty_and_latex():
+    p = run("sigmoid", "--show")
+    assert p.returncode == 0 and "residual" in p.stdout and "proven" in p.stdout
+    q = run("sigmoid", "--show", "--latex")
+    assert q.returncode == 0 and "\\frac" in q.stdout
+
+
+def test_timeout_status_gives_exit_1_quickly():
+    t0 = time.perf_counter()
+    p = run("gan-lotus", "--timeout", "0.05", "--json")
+    assert time.perf_counter() - t0 < 20
+    assert p.returncode == 1
+    assert json.loads(p.stdout)["claims"][0]["status"] == "timeout"
+
+
+def test_controls_flag_runs_the_negative_controls():
+    p = run("sigmoid", "ppo-clip", "--controls", "--json")
+    assert p.returncode == 0, p.stderr
+    for c in json.loads(p.stdout)["claims"]:
+        assert c["control_ok"] is True
+
+
+def test_unknown_claim_and_section_are_exit_2():
+    p = run("sigmoidd")
+    assert p.returncode == 2 and "did you mean 'sigmoid'" in p.stderr
+    assert run("--section", "nope").returncode == 2
+
+
+def test_claim_proven_refuted_invalid():
+    p = run("--claim", "diff(tanh(x), x) == 1 - tanh(x)**2")
+    assert p.returncode == 0 and "proven" in p.stdout
+    p = run("--claim", "diff(tanh(x), x) == 1 - tanh(x)", "--json")
+    assert p.returncode == 1
+    out = json.loads(p.stdout)
+    assert out["status"] == "refuted" and "counterexample at x=" in out["counterexample"]
+    p = run("--claim", "__import__('os')")
+    assert p.returncode == 2 and "'__'" in p.stderr
+    p = run("--claim", "x + 1")
+    assert p.returncode == 2 and "LHS == RHS" in p.stderr
+
+
+def test_huge_power_returns_quickly():
+    t0 = time.perf_counter()
+    p = run("--claim", "9**9**9**9 == 1", timeout=30)
+    assert p.returncode in (1, 2, 3)
+    assert time.perf_counter() - t0 < 15
+
+
+def test_undetermined_is_exit_3():
+    p = run(
+        "--claim", "log(x*y) == log(x) + log(y)"
+    )  # true for x, y > 0 only; no real counterexample
+    assert p.returncode == 3
+
+
+def test_sympy_is_not_imported_with_the_command_module():
+    code = "import sys, dlstudy.commands.verify; print('sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

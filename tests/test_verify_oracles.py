@@ -1,0 +1,205 @@
+"""Independent oracles for the numbers the catalogue relies on: torch modules and autograd, scipy,
+numpy, and plain loops. (The catalogue itself is checked symbolically in test_verify_catalogue.py.)"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlstudy.symbolic import claims_cnn as cnn
+from dlstudy.symbolic import claims_generative as gen
+from dlstudy.symbolic import claims_rl as rl
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+def _vgg16_torch() -> nn.Module:
+    cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+    layers, cin = [], 3
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(cin, v, 3, padding=1), nn.ReLU()]
+            cin = v
+    head = [nn.Linear(512 * 7 * 7, 4096), nn.Linear(4096, 4096), nn.Linear(4096, 1000)]
+    return nn.Sequential(*layers, nn.Flatten(), *head)
+
+
+def _alexnet_torch() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 11, stride=4, padding=2),
+        nn.Conv2d(64, 192, 5, padding=2),
+        nn.Conv2d(192, 384, 3, padding=1),
+        nn.Conv2d(384, 256, 3, padding=1),
+        nn.Conv2d(256, 256, 3, padding=1),
+        nn.Linear(256 * 6 * 6, 4096),
+        nn.Linear(4096, 4096),
+        nn.Linear(4096, 1000),
+    )
+
+
+def _numel(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def test_vgg16_and_alexnet_counts_match_torch():
+    with torch.device("meta"):
+        assert cnn.vgg16_params() == _numel(_vgg16_torch()) == 138_357_544
+        assert cnn.alexnet_params() == _numel(_alexnet_torch()) == 61_100_840
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 8), st.integers(1, 8))
+def test_conv_params_formula_matches_torch(kw, kh, cin, cout):
+    with torch.device("meta"):
+        conv = nn.Conv2d(cin, cout, (kh, kw))
+    assert cnn.conv_params(kw, kh, cin, cout) == _numel(conv)
+
+
+def _rf_torch(layers) -> int:
+    """Receptive field by autograd: input positions with a non-zero gradient of output unit 0."""
+    n = 1 + sum((k - 1) * d for k, s, d in layers) * math.prod(s for _, s, _ in layers) + 8
+    x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
+    h = x
+    for k, s, d in layers:
+        h = torch.nn.functional.conv1d(
+            h, torch.ones(1, 1, k, dtype=torch.float64), stride=s, dilation=d
+        )
+    h[0, 0, 0].backward()
+    idx = torch.nonzero(x.grad[0, 0]).flatten()
+    return int(idx.max() - idx.min() + 1)
+
+
+layer = st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(1, 2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(layer, min_size=1, max_size=4))
+def test_receptive_field_bruteforce_and_recurrence_match_autograd(layers):
+    rf = _rf_torch(layers)
+    assert cnn.rf_bruteforce(layers) == rf
+    assert cnn.rf_recurrence(layers) == rf
+
+
+def test_rf_jump_counterexample_numbers():
+    assert _rf_torch(cnn.RF_EXAMPLE) == 27
+    assert cnn.rf_recurrence(cnn.RF_EXAMPLE, jump_is_layer_stride=True) == 21
+
+
+def test_dilated_rf_matches_autograd():
+    for L in range(1, 6):
+        layers = [(2, 1, 2**i) for i in range(L)]
+        assert gen.dilated_rf_bruteforce(L) == _rf_torch(layers) == 2**L
+
+
+def test_full_conv_matrix_and_transposed_conv_match_numpy_and_torch():
+    rng = np.random.default_rng(0)
+    xv, kv = rng.normal(size=4), rng.normal(size=3)
+    ks = sp.symbols("k1:4")
+    M = np.array(cnn.toeplitz_full(ks, 4).subs(dict(zip(ks, kv, strict=True))), dtype=float)
+    assert np.allclose(M @ xv, np.convolve(xv, kv, mode="full"))
+    K = np.array(cnn._conv_matrix_valid(ks, 4).subs(dict(zip(ks, kv, strict=True))), dtype=float)
+    yv = rng.normal(size=2)
+    want = (
+        torch.nn.functional.conv_transpose1d(
+            torch.tensor(yv).view(1, 1, -1), torch.tensor(kv).view(1, 1, -1)
+        )
+        .flatten()
+        .numpy()
+    )
+    assert np.allclose(K.T @ yv, want)
+    # forward: K x equals torch's (correlation) conv1d
+    fwd = torch.nn.functional.conv1d(
+        torch.tensor(xv).view(1, 1, -1), torch.tensor(kv).view(1, 1, -1)
+    )
+    assert np.allclose(K @ xv, fwd.flatten().numpy())
+
+
+def test_pixelcnn_blind_spot_matches_masked_conv_autograd():
+    def mask(kind: str) -> torch.Tensor:
+        m = torch.zeros(3, 3, dtype=torch.float64)
+        for dr, dc in gen.MASK_A if kind == "A" else gen.MASK_B:
+            m[dr + 1, dc + 1] = 1
+        return m
+
+    n = 15
+    x = torch.ones(1, 1, n, n, dtype=torch.float64, requires_grad=True)
+    h = torch.nn.functional.conv2d(x, mask("A").view(1, 1, 3, 3), padding=1)
+    for _ in range(3):
+        h = torch.nn.functional.conv2d(h, mask("B").view(1, 1, 3, 3), padding=1)
+    c = n // 2
+    h[0, 0, c, c].backward()
+    seen = {(int(r) - c, int(q) - c) for r, q in torch.nonzero(x.grad[0, 0])}
+    L = 4
+    causal = {(dr, dc) for dr in range(-L, 1) for dc in range(-L, L + 1) if dr < 0 or dc < 0}
+    assert causal - seen == gen.blind_spot(3)
+
+
+def test_made_mask_product_matches_path_counting():
+    degrees = [1, 2, 2]
+    M = np.array(gen.made_masks([1, 2, 3], [degrees], out_strict=True), dtype=int)
+    paths = np.zeros((3, 3), dtype=int)  # loop: output i <- hidden k <- input j
+    for i in range(3):
+        for _k, m in enumerate(degrees):
+            for j in range(3):
+                paths[i, j] += int(m >= j + 1 and i + 1 > m)
+    assert (M == paths).all()
+
+
+def test_kl_bernoulli_and_gaussian_match_scipy_and_torch():
+    from scipy.stats import entropy
+
+    assert math.isclose(
+        entropy([0.5, 0.5], [0.25, 0.75]), math.log(2 / math.sqrt(3)), rel_tol=1e-12
+    )
+    assert float(gen.kl(gen._B1, gen._B2)) == pytest.approx(
+        entropy([0.5, 0.5], [0.25, 0.75]), rel=1e-12
+    )
+    td = torch.distributions
+    for mu, sd in ((0.3, 0.7), (-1.2, 2.5), (0.0, 1.0)):
+        want = td.kl_divergence(td.Normal(mu, sd), td.Normal(0.0, 1.0)).item()
+        got = 0.5 * (mu**2 + sd**2 - 1 - math.log(sd**2))
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
+
+
+def test_linear_ae_pca_min_error_is_smallest_eigenvalue():
+    lam = np.linalg.eigvalsh(np.array([[3.0, 1.0], [1.0, 2.0]]))
+    assert lam[0] == pytest.approx((5 - math.sqrt(5)) / 2, rel=1e-12)
+
+
+def test_ppo_clip_counterexample_numbers_with_torch():
+    r, A, eps = torch.tensor(2.0), torch.tensor(-1.0), 0.2
+    notes = torch.minimum(r, torch.clamp(r, 1 - eps, 1 + eps)) * A
+    right = torch.minimum(r * A, torch.clamp(r, 1 - eps, 1 + eps) * A)
+    assert notes.item() == pytest.approx(-1.2) and right.item() == pytest.approx(-2.0)
+
+
+def test_value_iteration_never_reaches_v_star_in_the_example():
+    V = 0.0
+    for k in range(1, 60):
+        V = 1 + 0.9 * V
+        assert V == pytest.approx(10 - 10 * 0.9**k, rel=1e-12)
+        assert V < 10
+
+
+def test_mdp_optimal_values_match_float_value_iteration():
+    _, _, T, g = rl._mdp()
+    V = np.zeros(2)
+    for _ in range(2000):
+        V = np.array(
+            [
+                max(
+                    sum(float(p) * (float(r) + float(g) * V[s2]) for p, s2, r in T[s][a])
+                    for a in T[s]
+                )
+                for s in (0, 1)
+            ]
+        )
+    assert np.allclose(V, [float(v) for v in rl.optimal_values()], atol=1e-9)
