@@ -6,7 +6,6 @@ from typing import Any
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import console, print_json, to_jsonable
-from dlstudy.render import is_matrix, value_text
 from dlstudy.sections import SECTION_IDS, TITLES, check_section
 
 _KIND_TEXT = {
@@ -120,7 +119,6 @@ def run(
     """Solve, print, and (with ``answer``) grade. Returns the exit code (0 right / 1 wrong)."""
     from dlstudy.grading import grade
     from dlstudy.reference.registry import call, get
-    from dlstudy.values import parse_value
 
     ref = get(name)
     values: dict[str, Any] = {}
@@ -133,12 +131,7 @@ def run(
         values[key] = value
     if not tol > 0:
         raise DlstudyError("--tol must be a positive number")
-    given = None
-    if answer is not None:
-        try:
-            given = parse_value(answer, allow_file=True)
-        except DlstudyError as exc:
-            raise DlstudyError(f"--answer: {exc.message}") from None
+    given, read_as = (None, None) if answer is None else _read_answer(answer)
     solution = call(ref.name, values)
     # an integer result (a count, a size) is exact: a forgotten bias is not within 0.1%
     exact = isinstance(solution.result, int) and not isinstance(solution.result, bool)
@@ -148,14 +141,53 @@ def run(
         out = solution.to_json()
         if verdict is not None:
             out["check"] = verdict.to_json()
+            if read_as:
+                out["check"]["read_as"] = read_as
         print_json(out)
     else:
         _print_solution(solution, steps)
         if verdict is not None:
+            if read_as:
+                console().print(read_as, markup=False, highlight=False)
             _print_verdict(verdict)
     if verdict is None:
         return 0
     return 0 if verdict.correct else 1
+
+
+def _read_answer(text: str) -> tuple[Any, str | None]:
+    """A hand-worked answer: numbers, fractions, ``log(4)``, ``−2``, vectors and matrices through the
+    answer parser (with how it was read); JSON objects and ``@file`` through the value parser."""
+    from dlstudy.answers import AnswerError, read_numeric
+    from dlstudy.answers.reading import to_plain
+    from dlstudy.values import parse_value
+
+    if not text.strip().startswith(("@", "{")):
+        try:
+            reading = read_numeric(text)
+            return to_plain(reading.value), reading.read_as
+        except AnswerError as first:
+            try:
+                return parse_value(text), None
+            except DlstudyError:
+                raise DlstudyError(f"--answer: {first.message}", first.detail) from None
+    try:
+        return parse_value(text), None
+    except DlstudyError as exc:
+        raise DlstudyError(f"--answer: {exc.message}") from None
+
+
+def value_text(value: Any, digits: int = 6) -> str:
+    """A value as a student writes it: one line, or a grid for a matrix."""
+    from dlstudy.bank.render import block
+
+    return block(value.tolist() if hasattr(value, "tolist") else value, digits, indent="")
+
+
+def is_matrix(value: Any) -> bool:
+    from dlstudy.bank.render import is_matrix as matrix
+
+    return matrix(value.tolist() if hasattr(value, "tolist") else value)
 
 
 def _assignment(ref: Any, arg: str) -> tuple[str, Any]:
@@ -187,7 +219,10 @@ def _print_solution(solution: Any, show_steps: bool) -> None:
             if step.detail:
                 line += f": {step.detail}"
             if text and not is_matrix(step.value):
-                line += f" = {text}" if not step.detail else f"  ({text})"
+                if not step.detail:
+                    line += f" = {text}"
+                elif not step.detail.replace("−", "-").rstrip().endswith(text.replace("−", "-")):
+                    line += f"  ({text})"
             out.print(line, markup=False, highlight=False)
             if text and is_matrix(step.value):
                 out.print(_indent(text, 4), markup=False, highlight=False)
