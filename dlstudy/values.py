@@ -29,7 +29,9 @@ _INT = re.compile(r"[+-]?\d+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 _FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)\Z")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
-_MAX_CHARS = 1_000_000
+_MAX_CHARS = 100_000  # one value typed inline (the OS caps one argument at 128 KiB anyway)
+_MAX_FILE_BYTES = 10_000_000
+_MAX_DIGITS = 4300  # Python's limit for int(str)
 
 EXPECTED = (
     "expected a number (3, -0.5, 1e-3), a fraction (7/4), a JSON literal ([[1,2],[3,4]]), "
@@ -41,7 +43,7 @@ def parse_number(text: str) -> Number | None:
     """An int, float or exact fraction, or ``None`` if ``text`` is not one."""
     t = text.strip()
     if _INT.match(t):
-        if len(t) > 4300:
+        if len(t) > _MAX_DIGITS:
             return None
         return int(t)
     if _FLOAT.match(t):
@@ -49,6 +51,8 @@ def parse_number(text: str) -> Number | None:
         return value if math.isfinite(value) else None
     m = _FRACTION.match(t)
     if m:
+        if max(len(m.group(1)), len(m.group(2))) > _MAX_DIGITS:
+            return None
         den = int(m.group(2))
         if den == 0:
             raise DlstudyError(f"division by zero in '{t}'")
@@ -113,7 +117,7 @@ def read_file_text(path_text: str) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise DlstudyError(f"cannot read {path_text}: {exc.strerror}") from None
-    if len(raw) > 10 * _MAX_CHARS:
+    if len(raw) > _MAX_FILE_BYTES:
         raise DlstudyError(f"{path_text} is too large ({len(raw)} bytes)")
     try:
         return raw.decode("utf-8")
@@ -142,7 +146,10 @@ def read_file_value(path_text: str) -> Any:
 def parse_value(text: str, *, allow_file: bool = True) -> Any:
     """Parse one value typed by a user (see the module docstring). Raises :class:`DlstudyError`."""
     if len(text) > _MAX_CHARS:
-        raise DlstudyError(f"value too long ({len(text)} characters)")
+        raise DlstudyError(
+            f"value too long ({len(text)} characters; at most {_MAX_CHARS}): "
+            "put large arrays in a file and pass @file.json"
+        )
     if "\x00" in text:
         raise DlstudyError("value contains a NUL byte")
     t = text.strip()
