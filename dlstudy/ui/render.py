@@ -153,8 +153,11 @@ def feedback(console: Console, item: Item) -> None:
     if not right and score and 0 < score < 1:
         line.append(f" (partial credit {score:.0%})", style="yellow")
     message = getattr(grade, "message", "") or ""
+    for verdict in ("wrong: ", "correct: "):  # the mark already says it
+        if message.lower().startswith(verdict):
+            message = message[len(verdict) :]
     if message and message.strip(" .!").lower() not in _PLAIN_VERDICTS:
-        line.append(" " + message)
+        line.append(" " + message[0].upper() + message[1:])
     console.print(line)
     if not right:
         mistake = getattr(grade, "mistake", None)
