@@ -1,0 +1,176 @@
+"""Every command and subcommand with wrong arguments: exit code 2, a message on stderr, no traceback.
+
+Table-driven and in-process (``dlstudy.cli.main`` with captured output), which is what a subprocess
+would see: typer's usage errors and the domain error both go to stderr with exit code 2. A few rows
+are also run in a real subprocess to make sure the two agree.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dlstudy.cli import main
+from tests.conftest import dlstudy_cmd, subprocess_env
+
+ID = "cnn.corr-valid"
+MISSING = "/nonexistent/dlstudy/nowhere"
+
+#: (command words, why it is wrong). ``{tmp}`` is replaced by a folder holding bad files.
+#: (``dlstudy solve`` without a name is not here: it lists the functions, like ``--list``.)
+CASES: list[tuple[list[str], str]] = [
+    # the root
+    ([], "no command (help is the message)"),
+    (["frobnicate"], "unknown command"),
+    (["--frobnicate"], "unknown option"),
+    (["quizz"], "misspelt command"),
+    # quiz
+    (["quiz", "--nope"], "unknown option"),
+    (["quiz", "extra"], "unexpected argument"),
+    (["quiz", "--n", "abc"], "--n not a number"),
+    (["quiz", "--n", "0"], "--n zero"),
+    (["quiz", "--n", "-3"], "--n negative"),
+    (["quiz", "--difficulty", "7"], "difficulty out of range"),
+    (["quiz", "--seed", "x"], "seed not a number"),
+    (["quiz", "--section", "nosuchsection"], "unknown section"),
+    (["quiz", "--bank", MISSING], "missing bank folder"),
+    (["quiz", "--n"], "option without its value"),
+    # exam
+    (["exam", "--minutes", "abc"], "minutes not a number"),
+    (["exam", "--minutes", "-1"], "negative minutes"),
+    (["exam", "--minutes", "0"], "zero minutes"),
+    (["exam", "--n", "0"], "--n zero"),
+    (["exam", "--section", "nosuchsection"], "unknown section"),
+    (["exam", "--difficulty", "0"], "difficulty out of range"),
+    (["exam", "--bank", MISSING], "missing bank folder"),
+    # review
+    (["review", "--limit", "-1"], "negative limit"),
+    (["review", "--limit", "x"], "limit not a number"),
+    (["review", "--new", "-2"], "negative new"),
+    (["review", "--section", "nosuchsection"], "unknown section"),
+    (["review", "--bank", MISSING], "missing bank folder"),
+    # stats
+    (["stats", "--bogus"], "unknown option"),
+    (["stats", "--export", f"{MISSING}/progress.csv"], "export into a missing folder"),
+    (["stats", "--export", "{tmp}/progress.xlsx"], "export format unknown"),
+    (["stats", "--bank", MISSING], "missing bank folder"),
+    # topics
+    (["topics", "--bogus"], "unknown option"),
+    (["topics", "--bank", MISSING], "missing bank folder"),
+    # check
+    (["check"], "missing id"),
+    (["check", ID], "missing --answer"),
+    (["check", "cnn.nosuch", "--answer", "1"], "unknown template"),
+    (["check", f"{ID}:abc", "--answer", "1"], "seed not a number"),
+    (["check", ID, "--seed", "x", "--answer", "1"], "--seed not a number"),
+    (["check", ID, "--answer", ""], "empty answer"),
+    (["check", ID, "--answer", "1 2; 3"], "ragged matrix"),
+    (["check", ID, "--answer", "__import__('os')"], "hostile answer"),
+    (["check", ID, "--answer", "1", "--bank", MISSING], "missing bank folder"),
+    (["check", ID, "--answer", "1", "--bank", "{tmp}/broken.toml"], "broken template file"),
+    # bank
+    (["bank"], "no subcommand (help is the message)"),
+    (["bank", "frob"], "unknown subcommand"),
+    (["bank", "list", "--difficulty", "9"], "difficulty out of range"),
+    (["bank", "list", "--section", "nosuchsection"], "unknown section"),
+    (["bank", "list", "--bank", MISSING], "missing bank folder"),
+    (["bank", "show"], "missing id"),
+    (["bank", "show", "cnn.nosuch"], "unknown template"),
+    (["bank", "show", ID, "--seed", "x"], "seed not a number"),
+    (["bank", "lint", "--seeds", "0"], "zero seeds"),
+    (["bank", "lint", "--seeds", "abc"], "seeds not a number"),
+    (["bank", "lint", "--file", MISSING], "missing file"),
+    (["bank", "lint", "--bank", MISSING], "missing bank folder"),
+    # solve
+    (["solve", "no-such-function"], "unknown function"),
+    (["solve", "kl", "p"], "argument without ="),
+    (["solve", "kl", "p=[1,", "q=[1]"], "bad JSON"),
+    (["solve", "kl", "p=[1/2,1/2]", "q=[1/4,3/4]", "zz=1"], "unknown parameter"),
+    (["solve", "kl", "p=[1/2,1/2]"], "missing parameter"),
+    (["solve", "kl", "p=[1/2,1/2]", "q=[1/4,3/4]", "--tol", "abc"], "tolerance not a number"),
+    (["solve", "kl", "p=[1/2,1/2]", "q=[1/4,3/4]", "--answer", "(("], "unreadable answer"),
+    (["solve", "kl", f"p=@{MISSING}.json", "q=[1/4,3/4]"], "missing @file"),
+    (["solve", "kl", "p=@{tmp}/bad.json", "q=[1/4,3/4]"], "bad JSON file"),
+    (["solve", "kl", "p=[NaN, 1]", "q=[1/4,3/4]"], "NaN value"),
+    (["solve", "sigmoid", "x=__import__('os')"], "hostile value"),
+    (["solve", "--list", "--section", "nosuchsection"], "unknown section"),
+    (["solve", "value-iteration", "mdp=@{tmp}/bad-mdp.json", "sweeps=1"], "invalid MDP file"),
+    # rf / params
+    (["rf"], "missing spec"),
+    (["rf", "conv(k=0)"], "kernel 0"),
+    (["rf", "conv(k=3"], "unclosed bracket"),
+    (["rf", "frobnet"], "unknown layer or preset"),
+    (["rf", "conv(k=3)", "--answer", "abc"], "unreadable answer"),
+    (["rf", "{tmp}/empty.txt"], "empty spec file"),
+    (["rf", "resnet50", "--bogus"], "unknown option"),
+    (["params"], "missing spec"),
+    (["params", "input(c=3,h=4,w=4), conv(c=8,k=7)"], "kernel larger than input"),
+    (["params", "conv(c=8,k=3,s=0)"], "stride 0"),
+    (["params", "input(t=5,f=3), conv(c=8,k=3)"], "conv on a sequence"),
+    (["params", "vgg16", "--answer", "12x"], "unreadable answer"),
+    (["params", "fc(n=10), input(c=3,h=8,w=8)"], "input not first"),
+    # verify
+    (["verify", "no.such.claim"], "unknown claim"),
+    (["verify", "--section", "nosuchsection"], "unknown section"),
+    (["verify", "--claim", "x =="], "unfinished claim"),
+    (["verify", "--claim", "__import__('os') == 1"], "hostile claim"),
+    (["verify", "--claim", "9**9**9**9 == 1"], "huge power"),
+    (["verify", "--bogus"], "unknown option"),
+]
+
+
+@pytest.fixture
+def bad_files(tmp_path: Path) -> Path:
+    (tmp_path / "broken.toml").write_text('[[template]]\nid = "x\n', encoding="utf-8")
+    (tmp_path / "bad.json").write_text("[0.5, 0.5", encoding="utf-8")
+    (tmp_path / "bad-mdp.json").write_text('{"states": ["a"], "gamma": 2}', encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("# nothing but a comment\n", encoding="utf-8")
+    return tmp_path
+
+
+def _fill(args: list[str], folder: Path) -> list[str]:
+    return [a.replace("{tmp}", str(folder)) for a in args]
+
+
+def run_in_process(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(("args", "why"), CASES, ids=[f"{' '.join(a)}|{w}" for a, w in CASES])
+def test_wrong_arguments_exit_2_with_a_message(
+    args: list[str], why: str, bad_files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_in_process(_fill(args, bad_files), capsys)
+    assert "Traceback" not in err and "Traceback" not in out
+    assert "internal error" not in err, err
+    assert code == 2, f"{why}: exit {code}\nstdout: {out[-500:]}\nstderr: {err[-500:]}"
+    if "help is the message" in why:
+        assert "Usage" in out + err
+    else:
+        assert err.strip(), f"{why}: no message on stderr"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["quiz", "--n", "abc"],
+        ["check", "cnn.nosuch", "--answer", "1"],
+        ["solve", "kl", "p=[1,"],
+        ["rf", "conv(k=3"],
+        ["verify", "--claim", "x =="],
+    ],
+)
+def test_a_real_process_agrees(args: list[str]) -> None:
+    r = subprocess.run(
+        [*dlstudy_cmd(), *args], capture_output=True, text=True, env=subprocess_env(), timeout=60
+    )
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip() and "Traceback" not in r.stderr
