@@ -26,6 +26,8 @@ def s_response(d2: np.ndarray, sigma: float) -> np.ndarray:
 def _sigma(sigma: float) -> float:
     if sigma <= 0:
         raise DlstudyError(f"sigma: expected a width σ > 0, got {format_number(sigma)}")
+    if not 0 < 2.0 * sigma * sigma < float("inf"):  # 2σ² must be a (non-zero) float
+        raise DlstudyError(f"sigma: {format_number(sigma)} is too extreme (2σ² is not a float > 0)")
     return sigma
 
 

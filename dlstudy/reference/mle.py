@@ -289,6 +289,8 @@ def gaussian_nll(y: np.ndarray, f: np.ndarray, sigma: float = 1.0) -> Solution:
         )
     if sigma <= 0:
         raise DlstudyError(f"sigma: expected a standard deviation > 0, got {format_number(sigma)}")
+    if not 0 < 2.0 * sigma * sigma < math.inf:  # 2σ² must be a (non-zero) float
+        raise DlstudyError(f"sigma: {format_number(sigma)} is too extreme (2σ² is not a float > 0)")
     n = len(y)
     r = y - f
     sse = float(r @ r)
