@@ -140,6 +140,8 @@ def read_file_value(path_text: str) -> Any:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise DlstudyError(f"{path_text}: invalid TOML: {exc}") from None
+        except RecursionError:
+            raise DlstudyError(f"{path_text}: TOML nested too deeply") from None
     return parse_value(text, allow_file=False)
 
 
