@@ -21,6 +21,7 @@ import re
 import signal
 import time
 import tomllib
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
@@ -67,7 +68,7 @@ def deadline(what: str, seconds: float = SECONDS) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-EXAMPLES = {"count": 0, "started": time.perf_counter()}
+EXAMPLES = {"count": 0, "known": 0, "started": time.perf_counter()}
 
 
 def outcome(fn: Callable[[Any], Any], arg: Any, what: str) -> tuple[bool, Any]:
@@ -82,6 +83,29 @@ def outcome(fn: Callable[[Any], Any], arg: Any, what: str) -> tuple[bool, Any]:
                 "an error without a message"
             )
             return False, exc
+        except Exception as exc:
+            if _known_crash(exc) is None:
+                raise
+            EXAMPLES["known"] += 1
+            return False, exc
+
+
+#: Crashes of an open bug in a file this test does not own: (exception type, file, function on
+#: the traceback). The generated runs count them (and keep looking for new ones); each has an xfail
+#: test below that reproduces it. Re-checked at every run: remove the entry once it is fixed.
+KNOWN_CRASHES: list[tuple[type[BaseException], str, str]] = [
+    (OverflowError, "dlstudy/answers/reading.py", "_shown_number"),
+]
+
+
+def _known_crash(exc: BaseException) -> tuple[type[BaseException], str, str] | None:
+    frames = traceback.extract_tb(exc.__traceback__)
+    for kind, path, function in KNOWN_CRASHES:
+        if isinstance(exc, kind) and any(
+            f.filename.endswith(path) and f.name == function for f in frames
+        ):
+            return kind, path, function
+    return None
 
 
 def _short(arg: Any, n: int = 120) -> str:
@@ -93,7 +117,10 @@ def _short(arg: Any, n: int = 120) -> str:
 def _report_count(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     seconds = time.perf_counter() - EXAMPLES["started"]
-    line = f"test_fuzz_parsers: {EXAMPLES['count']:,} parser calls in {seconds:.1f} s"
+    line = (
+        f"test_fuzz_parsers: {EXAMPLES['count']:,} parser calls in {seconds:.1f} s "
+        f"({EXAMPLES['known']} hit a known open bug, see KNOWN_CRASHES)"
+    )
     plugins = request.config.pluginmanager
     reporter = plugins.get_plugin("terminalreporter")
     capture = plugins.get_plugin("capturemanager")
@@ -706,4 +733,27 @@ def test_generator_type_that_is_a_table_is_reported(tmp_path: Path) -> None:
     }
     path = tmp_path / "bad.toml"
     path.write_text(_document(template), encoding="utf-8")
+    assert load_file(path).problems
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="dlstudy/answers/reading.py _shown_number: float() of a Fraction beyond the float range "
+    "raises OverflowError ('11e308pi', '40.5²00' as a number answer)",
+)
+@pytest.mark.parametrize("text", ["11e308pi", "40.5²00"])
+def test_answer_beyond_the_float_range_is_the_domain_error(text: str) -> None:
+    for kind in ("number", "matrix"):
+        with pytest.raises(DlstudyError):
+            _grader(kind)(text)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="dlstudy/bank/loader.py _parse_file: tomllib RecursionError on deeply nested TOML "
+    "escapes (only TOMLDecodeError is caught)",
+)
+def test_deeply_nested_template_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 5000, encoding="utf-8")
     assert load_file(path).problems
