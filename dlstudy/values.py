@@ -111,8 +111,12 @@ def parse_matrix(text: str) -> list[Any] | None:
 def read_file_text(path_text: str) -> str:
     """The UTF-8 text of the file at ``path_text`` (bounded in size), or the domain error."""
     path = Path(path_text).expanduser()
-    if not path.is_file():
-        raise DlstudyError(f"file not found: {path_text}")
+    try:
+        found = path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, ...
+        found = False
+    if not found:
+        raise DlstudyError(f"file not found: {_short(path_text)}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
