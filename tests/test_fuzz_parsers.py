@@ -17,11 +17,9 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import re
 import signal
 import time
 import tomllib
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
@@ -68,7 +66,7 @@ def deadline(what: str, seconds: float = SECONDS) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-EXAMPLES = {"count": 0, "known": 0, "started": time.perf_counter()}
+EXAMPLES = {"count": 0, "started": time.perf_counter()}
 
 
 def outcome(fn: Callable[[Any], Any], arg: Any, what: str) -> tuple[bool, Any]:
@@ -83,30 +81,6 @@ def outcome(fn: Callable[[Any], Any], arg: Any, what: str) -> tuple[bool, Any]:
                 "an error without a message"
             )
             return False, exc
-        except Exception as exc:
-            if _known_crash(exc) is None:
-                raise
-            EXAMPLES["known"] += 1
-            return False, exc
-
-
-#: Crashes of an open bug in a file this test does not own: (exception type, file, function on
-#: the traceback). The generated runs count them (and keep looking for new ones); each has an xfail
-#: test below that reproduces it. Re-checked at every run: remove the entry once it is fixed.
-KNOWN_CRASHES: list[tuple[type[BaseException], str, str]] = [
-    (OverflowError, "dlstudy/answers/reading.py", "_shown_number"),
-    (OverflowError, "dlstudy/answers/expr.py", "evaluate"),
-]
-
-
-def _known_crash(exc: BaseException) -> tuple[type[BaseException], str, str] | None:
-    frames = traceback.extract_tb(exc.__traceback__)
-    for kind, path, function in KNOWN_CRASHES:
-        if isinstance(exc, kind) and any(
-            f.filename.endswith(path) and f.name == function for f in frames
-        ):
-            return kind, path, function
-    return None
 
 
 def _short(arg: Any, n: int = 120) -> str:
@@ -118,10 +92,7 @@ def _short(arg: Any, n: int = 120) -> str:
 def _report_count(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     seconds = time.perf_counter() - EXAMPLES["started"]
-    line = (
-        f"test_fuzz_parsers: {EXAMPLES['count']:,} parser calls in {seconds:.1f} s "
-        f"({EXAMPLES['known']} hit a known open bug, see KNOWN_CRASHES)"
-    )
+    line = f"test_fuzz_parsers: {EXAMPLES['count']:,} parser calls in {seconds:.1f} s "
     plugins = request.config.pluginmanager
     reporter = plugins.get_plugin("terminalreporter")
     capture = plugins.get_plugin("capturemanager")
@@ -287,50 +258,9 @@ def texts(family: str) -> st.SearchStrategy[str]:
 # -- hostile strings: rejected with a message ------------------------------------------------------
 
 
-#: Open bugs in files this test does not own (re-checked at every run: strict=False).
-KNOWN_BUGS = {
-    ("arch.answer", "1" * 1_000_000): "dlstudy/arch/check.py parse_answer: int() of more than "
-    "4300 digits raises ValueError (dlstudy params SPEC --answer 1111…: internal error, exit 70)",
-}
-TEMPLATE_BUG = (
-    "dlstudy/bank/generators.py check(): a generator whose type is a TOML array or table "
-    "(type = [] / type = {}) raises TypeError: unhashable type"
-)
-
-
-def _known_template_bug(text: str) -> bool:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return False
-    for template in data.get("template", []):
-        params = template.get("params") if isinstance(template, dict) else None
-        if isinstance(params, dict):
-            for spec in params.values():
-                if isinstance(spec, dict) and isinstance(spec.get("type"), (list, dict)):
-                    return True
-                if isinstance(spec, dict) and _huge_int_range(spec):
-                    return True
-    return False
-
-
-def _huge_int_range(spec: dict[str, Any]) -> bool:
-    """Second open bug (TEMPLATE_RANGE_BUG): an int generator over a huge range."""
-    bounds = [spec.get(k) for k in ("low", "high")]
-    return any(isinstance(b, int) and not isinstance(b, bool) and abs(b) > 10**6 for b in bounds)
-
-
-TEMPLATE_RANGE_BUG = (
-    "dlstudy/bank/generators.py _ints: range(low, high + 1) is listed in full, so an int / "
-    "int_matrix generator with high = 10**20 never finishes loading (no bound on the range)"
-)
-
-
 def _hostile_cases() -> Iterator[Any]:
     for name, h in itertools.product(TEXT_TARGETS, HOSTILE):
-        reason = KNOWN_BUGS.get((name, h))
-        marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-        yield pytest.param(name, h, id=f"{name}-{HOSTILE.index(h)}", marks=marks)
+        yield pytest.param(name, h, id=f"{name}-{HOSTILE.index(h)}")
 
 
 def _wrap(name: str, text: str) -> str:
@@ -399,16 +329,8 @@ DEFAULT_EXAMPLES = 400
 FUZZ_EXAMPLES = 7000  # × 14 text parsers = 98,000; with templates and MDPs: 107,000
 
 
-#: Inputs of a known open bug (see KNOWN_BUGS), left out of the generated runs so that they keep
-#: looking for new ones; the bug itself stays covered by its xfail case.
-KNOWN_BUG_INPUTS: dict[str, Callable[[str], bool]] = {
-    "arch.answer": lambda text: re.search(r"\d{4301}", text.replace("_", "")) is not None,
-}
-
-
 def _text_property(name: str, examples: int) -> None:
     family = _FAMILY.get(name, "answer")
-    known = KNOWN_BUG_INPUTS.get(name, lambda text: False)
 
     @settings(
         max_examples=examples,
@@ -416,7 +338,7 @@ def _text_property(name: str, examples: int) -> None:
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(texts(family).filter(lambda text: not known(text)))
+    @given(texts(family))
     def run(text: str) -> None:
         outcome(TEXT_TARGETS[name], text, name)
 
@@ -550,7 +472,7 @@ def _template_property(examples: int, folder: Path) -> None:
     @settings(
         max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
-    @given(template_files().filter(lambda text: not _known_template_bug(text)))
+    @given(template_files())
     def run(text: str) -> None:
         outcome(lambda t: _load_and_use(t, folder), text, "bank template")
 
@@ -728,17 +650,12 @@ def test_non_finite_numbers_in_mdp_files_are_rejected(tmp_path: Path, text: str)
 # -- rf/params --answer: every number it reads is bounded -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="dlstudy/arch/check.py parse_answer: int() of more than 4300 digits raises ValueError",
-)
 def test_rf_answer_with_thousands_of_digits_is_the_domain_error() -> None:
     for text in ("1" * 5000, "7x" + "1" * 5000):
         with pytest.raises(DlstudyError):
             parse_answer(text)
 
 
-@pytest.mark.xfail(strict=False, reason=TEMPLATE_BUG)
 def test_generator_type_that_is_a_table_is_reported(tmp_path: Path) -> None:
     template = {
         "id": "fuzz.type",
@@ -754,11 +671,6 @@ def test_generator_type_that_is_a_table_is_reported(tmp_path: Path) -> None:
     assert load_file(path).problems
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="dlstudy/answers/reading.py _shown_number: float() of a Fraction beyond the float range "
-    "raises OverflowError ('11e308pi', '40.5²00' as a number answer)",
-)
 @pytest.mark.parametrize("text", ["11e308pi", "40.5²00"])
 def test_answer_beyond_the_float_range_is_the_domain_error(text: str) -> None:
     for kind in ("number", "matrix"):
@@ -766,18 +678,12 @@ def test_answer_beyond_the_float_range_is_the_domain_error(text: str) -> None:
             _grader(kind)(text)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="dlstudy/bank/loader.py _parse_file: tomllib RecursionError on deeply nested TOML "
-    "escapes (only TOMLDecodeError is caught)",
-)
 def test_deeply_nested_template_file_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "deep.toml"
     path.write_text("x = " + "[" * 5000, encoding="utf-8")
     assert load_file(path).problems
 
 
-@pytest.mark.xfail(strict=False, reason=TEMPLATE_RANGE_BUG)
 def test_int_generator_over_a_huge_range_is_reported_quickly(tmp_path: Path) -> None:
     (template,) = [json.loads(json.dumps(t)) for t in BASES if t["id"] == "cnn.corr-valid"]
     template["params"]["input"]["high"] = 10**20
@@ -785,11 +691,6 @@ def test_int_generator_over_a_huge_range_is_reported_quickly(tmp_path: Path) -> 
     assert ok
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="dlstudy/answers/expr.py evaluate: Fraction × float "
-    "beyond the float range raises OverflowError ('11e308pi' as an integer answer)",
-)
 def test_product_beyond_the_float_range_is_the_domain_error() -> None:
     with pytest.raises(DlstudyError):
         _grader("integer")("11e308pi")

@@ -547,6 +547,13 @@ def _exact_pow(x: Number, base: int, k: int) -> bool:
 
 def evaluate(node: Node, env: dict[str, Number] | None = None) -> Number:
     """The value of ``node``: a Fraction when exact, else a float. ``env`` gives symbol values."""
+    try:
+        return _evaluate(node, env)
+    except OverflowError:  # e.g. a huge exact fraction times a float
+        raise AnswerError("a number in this answer is too large") from None
+
+
+def _evaluate(node: Node, env: dict[str, Number] | None) -> Number:
     op = node.op
     if op == "num":
         return node.value
@@ -557,11 +564,11 @@ def evaluate(node: Node, env: dict[str, Number] | None = None) -> Number:
             raise AnswerError(f"'{node.value}' is a variable: a number is expected here")
         return env[node.value]
     if op == "neg":
-        return -evaluate(node.args[0], env)
+        return -_evaluate(node.args[0], env)
     if op == "call":
-        return _call(node.value, evaluate(node.args[0], env))
-    a = evaluate(node.args[0], env)
-    b = evaluate(node.args[1], env)
+        return _call(node.value, _evaluate(node.args[0], env))
+    a = _evaluate(node.args[0], env)
+    b = _evaluate(node.args[1], env)
     if op == "+":
         return _mix(a + b)
     if op == "-":

@@ -57,6 +57,13 @@ def _check_text(text: str) -> str:
 
 
 def _shown_number(node: Node, value: Number) -> str:
+    try:
+        return _shown(node, value)
+    except OverflowError:
+        raise AnswerError("a number in this answer is too large") from None
+
+
+def _shown(node: Node, value: Number) -> str:
     text = to_text(node)
     if node.op == "num" and "e" not in text.lower():
         return text

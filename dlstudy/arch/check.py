@@ -119,6 +119,8 @@ def parse_answer(text: str) -> list[Any]:
     out: list[Any] = []
     for item in items:
         m = _ITEM.match(item.replace("_", ""))
+        if m and max(len(m.group(1)), len(m.group(2) or "")) > 30:
+            raise DlstudyError(f"--answer: '{item[:40]}…' has too many digits for a layer count")
         if not m:
             raise DlstudyError(
                 f"--answer: '{item}' is not a whole number; expected e.g. 34944, 7x5 (h×w) or "

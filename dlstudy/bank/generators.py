@@ -42,6 +42,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 MAX_ENTRIES = 400
+#: Widest integer range a generator draws from (numbers for hand work; bounds the sampling cost).
+MAX_RANGE = 100_000
 
 
 class LayerStack(str):
@@ -68,7 +70,7 @@ def check(name: str, spec: Any, earlier: list[str]) -> list[str]:
     if not isinstance(spec, dict):
         return [f'params.{name}: expected a table like {{ type = "int", low = 0, high = 3 }}']
     kind = spec.get("type")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:
         from dlstudy.errors import did_you_mean
 
         hint = did_you_mean(str(kind), FIELDS) if isinstance(kind, str) else ""
@@ -153,6 +155,10 @@ def _size(value: Any, rng: np.random.Generator, label: str) -> int:
 def _ints(
     rng: np.random.Generator, low: int, high: int, count: int, exclude: list[Any]
 ) -> list[int]:
+    if high - low > MAX_RANGE:
+        raise GeneratorError(
+            f"the range [{low}, {high}] is too wide for hand work (at most {MAX_RANGE} values)"
+        )
     allowed = [v for v in range(low, high + 1) if v not in exclude]
     if not allowed:
         raise GeneratorError(f"no integer in [{low}, {high}] outside exclude={exclude}")
@@ -236,6 +242,10 @@ def _s_int_vector(
     low, high = _int(s["low"], label), _int(s["high"], label)
     exclude = s.get("exclude", [])
     if s.get("distinct"):
+        if high - low > MAX_RANGE:
+            raise GeneratorError(
+                f"the range [{low}, {high}] is too wide for hand work (at most {MAX_RANGE} values)"
+            )
         allowed = [v for v in range(low, high + 1) if v not in exclude]
         if len(allowed) < n:
             raise GeneratorError(f"{label}: fewer than {n} distinct integers in [{low}, {high}]")

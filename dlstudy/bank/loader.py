@@ -161,6 +161,9 @@ def _parse_file(path: Path, size: int) -> BankFile:
     except tomllib.TOMLDecodeError as exc:
         out.problems.append(f"{name}: TOML error: {exc}")
         return out
+    except RecursionError:
+        out.problems.append(f"{name}: TOML error: arrays or tables nested too deeply")
+        return out
     except (OSError, UnicodeDecodeError) as exc:
         out.problems.append(f"{name}: cannot read: {exc}")
         return out
