@@ -8,6 +8,7 @@ colours and cursor control itself; block characters fall back to ASCII when the 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -96,11 +97,48 @@ def question(console: Console, session: Session, item: Item, seed: int | None = 
     head.append("   ")
     head.append(q.ref, style="dim")
     console.print(head)
-    console.print(Text(q.prompt.strip("\n")))
+    prompt = q.prompt.strip("\n")
     options = list(getattr(q, "options", []) or [])
-    if options and f"a) {options[0]}" not in q.prompt:
-        for letter, option in zip("abcdefghijklmnopqrstuvwxyz", options, strict=False):
-            console.print(Text(f"  {letter}) {option}"))
+    if options and f"a) {options[0]}" not in prompt:
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        prompt += "\n" + "\n".join(f"{x}) {o}" for x, o in zip(letters, options, strict=False))
+    _prompt(console, prompt)
+
+
+_OPTION = re.compile(r"\s*([a-z])\)\s+(.*)\Z")
+
+
+def _prompt(console: Console, prompt: str) -> None:
+    """The prompt as text; choice lines ``a) ...`` as a grid so a long option wraps under itself."""
+    from rich.table import Table
+
+    text: list[str] = []
+    options: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        if text:
+            console.print(Text("\n".join(text)))
+            text.clear()
+        if options:
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column()
+            for letter, option in options:
+                grid.add_row(f"  {letter})", option)
+            console.print(grid)
+            options.clear()
+
+    for line in prompt.split("\n"):
+        m = _OPTION.match(line)
+        if m:
+            if text:
+                flush()
+            options.append((m.group(1), m.group(2)))
+        else:
+            if options:
+                flush()
+            text.append(line)
+    flush()
 
 
 def prompt_text(session: Session) -> str:
