@@ -269,3 +269,30 @@ def test_cli_reports_a_damaged_store_with_exit_2(tmp_path):
     assert proc.stderr.startswith("dlstudy: error: cannot use the progress store")
     assert "backup copy" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _open_store(path, barrier, results):
+    from dlstudy.study.store import Store
+
+    barrier.wait()
+    try:
+        Store(path).conn.close()
+        results.put("ok")
+    except DlstudyError as exc:
+        results.put(exc.message)
+
+
+def test_sessions_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path):
+    """Switching a new file to WAL takes a lock SQLite does not wait for: opening must retry."""
+    ctx = mp.get_context("fork")
+    failures = []
+    for i in range(20):
+        path = tmp_path / f"race{i}.sqlite3"
+        barrier, results = ctx.Barrier(3), ctx.Queue()
+        procs = [ctx.Process(target=_open_store, args=(path, barrier, results)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(timeout=60)
+        failures += [r for r in (results.get(timeout=10) for _ in procs) if r != "ok"]
+    assert failures == []

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,20 @@ ATTEMPT_COLUMNS: tuple[str, ...] = (
     "skipped",
     "seconds",
 )
+
+
+def _retry_while_locked(action: Callable[[], object], seconds: float) -> None:
+    """Run ``action``, retrying for up to ``seconds`` while SQLite says the file is locked."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @dataclass
@@ -211,7 +226,9 @@ class Store:
             )
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {15000}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            # switching to WAL takes an exclusive lock and SQLite does not wait for it (no busy
+            # handler): when a second dlstudy opens a new store at the same moment, retry
+            _retry_while_locked(lambda: self.conn.execute("PRAGMA journal_mode = WAL"), 15.0)
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             if version < SCHEMA_VERSION:
