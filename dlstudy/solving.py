@@ -156,25 +156,21 @@ def run(
 
 
 def _read_answer(text: str) -> tuple[Any, str | None]:
-    """A hand-worked answer: numbers, fractions, ``log(4)``, ``−2``, vectors and matrices through the
-    answer parser (with how it was read); JSON objects and ``@file`` through the value parser."""
+    """A hand-worked answer: numbers, ``log(4)``, ``−2``, vectors and matrices through the answer
+    parser (with how it was read); anything else (a JSON object, ``@file``) as a value."""
     from dlstudy.answers import AnswerError, read_numeric
     from dlstudy.answers.reading import to_plain
     from dlstudy.values import parse_value
 
-    if not text.strip().startswith(("@", "{")):
-        try:
-            reading = read_numeric(text)
-            return to_plain(reading.value), reading.read_as
-        except AnswerError as first:
-            try:
-                return parse_value(text), None
-            except DlstudyError:
-                raise DlstudyError(f"--answer: {first.message}", first.detail) from None
+    try:
+        reading = read_numeric(text)
+        return to_plain(reading.value), reading.read_as
+    except AnswerError:
+        pass
     try:
         return parse_value(text), None
     except DlstudyError as exc:
-        raise DlstudyError(f"--answer: {exc.message}") from None
+        raise DlstudyError(f"--answer: {exc.message}", exc.detail) from None
 
 
 def value_text(value: Any, digits: int = 6) -> str:

@@ -3,10 +3,11 @@
 A value is, in this order of recognition:
 
 * ``@path``: a JSON or TOML file (by extension), or a text file holding one of the forms below;
-* a JSON literal: ``[[1,2],[3,4]]``, ``{"s0": 1}``, ``true``;
-* a number: ``3``, ``-0.5``, ``1e-3``, or a fraction ``7/4`` (kept exact as :class:`fractions.Fraction`);
-* a MATLAB-style matrix or vector: ``"1 2; 3 4"``, ``"1, 2, 3"``, ``"1/2 1/4; 0 1"``;
-* a word: ``uniform``, ``convolution``, ``true``/``false``.
+* a JSON literal: ``[[1,2],[3,4]]``, ``{"s0": 1}``, ``["a", "b"]``, ``true``;
+* a number, vector or matrix in the answer language of :mod:`dlstudy.answers` (the same one the quiz
+  reads): ``3``, ``-0.5``, ``1e-3``, ``7/4`` (kept exact as :class:`fractions.Fraction`), ``log(4)``,
+  ``sqrt(3)/2``, ``"1 2; 3 4"``, ``"1/2 1/4"``, ``[1 2; 3 4]``;
+* a word: ``uniform``, ``convolution``, ``s0``.
 
 Values are parsed, never evaluated. Non-finite numbers are rejected.
 """
@@ -14,7 +15,6 @@ Values are parsed, never evaluated. Non-finite numbers are rejected.
 from __future__ import annotations
 
 import json
-import math
 import re
 import tomllib
 from fractions import Fraction
@@ -25,39 +25,39 @@ from dlstudy.errors import DlstudyError
 
 Number = int | float | Fraction
 
-_INT = re.compile(r"[+-]?\d+\Z")
-_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
-_FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)\Z")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _MAX_CHARS = 100_000  # one value typed inline (the OS caps one argument at 128 KiB anyway)
 _MAX_FILE_BYTES = 10_000_000
-_MAX_DIGITS = 4300  # Python's limit for int(str)
 
 EXPECTED = (
-    "expected a number (3, -0.5, 1e-3), a fraction (7/4), a JSON literal ([[1,2],[3,4]]), "
+    "expected a number (3, -0.5, 1e-3, log(4)), a fraction (7/4), a JSON literal ([[1,2],[3,4]]), "
     'a matrix ("1 2; 3 4"), a word, or @file.json / @file.toml'
 )
 
 
+def _exact(value: Any) -> Any:
+    """Answer-parser numbers as plain values: integral fractions → int, others kept (recursively)."""
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return int(value)
+    return value
+
+
+def _numeric(text: str) -> tuple[Any, str]:
+    """``(value, "")`` for a number, vector or matrix, else ``(None, why it could not be read)``."""
+    from dlstudy.answers import AnswerError, read_numeric
+
+    try:
+        return _exact(read_numeric(text).value), ""
+    except AnswerError as exc:
+        return None, exc.message
+
+
 def parse_number(text: str) -> Number | None:
-    """An int, float or exact fraction, or ``None`` if ``text`` is not one."""
-    t = text.strip()
-    if _INT.match(t):
-        if len(t) > _MAX_DIGITS:
-            return None
-        return int(t)
-    if _FLOAT.match(t):
-        value = float(t)
-        return value if math.isfinite(value) else None
-    m = _FRACTION.match(t)
-    if m:
-        if max(len(m.group(1)), len(m.group(2))) > _MAX_DIGITS:
-            return None
-        den = int(m.group(2))
-        if den == 0:
-            raise DlstudyError(f"division by zero in '{t}'")
-        return Fraction(int(m.group(1)), den)
-    return None
+    """A single number (``3``, ``-0.5``, ``1/3``, ``log(2)``), or ``None`` if ``text`` is not one."""
+    value, _ = _numeric(text)
+    return None if isinstance(value, list) else value
 
 
 def _reject_constant(name: str) -> Any:
@@ -74,38 +74,6 @@ def parse_json(text: str) -> Any:
         ) from None
     except RecursionError:
         raise DlstudyError("JSON nested too deeply") from None
-
-
-def parse_matrix(text: str) -> list[Any] | None:
-    """``"1 2; 3 4"`` → ``[[1, 2], [3, 4]]``; ``"1 2 3"`` → ``[1, 2, 3]``; ``None`` if not a matrix.
-
-    Rows are separated by ``;`` or newlines, entries by spaces or commas. Ragged rows are an error.
-    """
-    t = text.strip().strip("[]").strip()
-    if not t:
-        return None
-    rows_text = [r for r in re.split(r"[;\n]", t)]
-    rows: list[list[Number]] = []
-    for i, row_text in enumerate(rows_text):
-        tokens = [tok for tok in re.split(r"[,\s]+", row_text.strip()) if tok]
-        if not tokens:
-            if i == len(rows_text) - 1 and rows:  # trailing ';'
-                continue
-            raise DlstudyError(f"empty row {i + 1} in matrix '{text}'")
-        row = []
-        for tok in tokens:
-            value = parse_number(tok)
-            if value is None:
-                return None
-            row.append(value)
-        rows.append(row)
-    if len(rows) == 1 and ";" not in t and "\n" not in t:
-        return rows[0] if len(rows[0]) > 1 else None
-    widths = {len(r) for r in rows}
-    if len(widths) > 1:
-        lengths = ", ".join(str(len(r)) for r in rows)
-        raise DlstudyError(f"ragged matrix: rows have {lengths} entries; every row needs the same")
-    return rows
 
 
 def read_file_text(path_text: str) -> str:
@@ -163,37 +131,23 @@ def parse_value(text: str, *, allow_file: bool = True) -> Any:
         raise DlstudyError(f"empty value: {EXPECTED}")
     if t.startswith("@") and allow_file:
         return read_file_value(t[1:])
-    number = parse_number(t)
-    if number is not None:
-        return number
     if t[0] in "[{" or t in ("true", "false", "null"):
-        if t[0] == "[" and not t.startswith("[["):
-            matrix = _try_bracketed_matrix(t)
-            if matrix is not None:
-                return matrix
-        value = parse_json(t)
+        try:
+            value = parse_json(t)  # JSON keeps its exact types (ints, strings, objects)
+        except DlstudyError as exc:
+            if t[0] == "{":
+                raise
+            value = exc  # not JSON: maybe a matrix in the answer language, [1 2; 3 4]
         if value is None:
             raise DlstudyError(f"null is not a value: {EXPECTED}")
+        if not isinstance(value, DlstudyError):
+            return value
+    value, why = _numeric(t)
+    if value is not None:
         return value
-    matrix = parse_matrix(t)
-    if matrix is not None:
-        return matrix
     if _WORD.match(t):
         return t
-    raise DlstudyError(f"could not read '{_short(t)}': {EXPECTED}")
-
-
-def _try_bracketed_matrix(t: str) -> list[Any] | None:
-    """``[1 2; 3 4]`` or ``[1/2, 1/4]`` (MATLAB brackets or fractions inside), else ``None``."""
-    inner = t[1:-1] if t.endswith("]") else None
-    if inner is None or "[" in inner or "{" in inner:
-        return None
-    try:
-        json.loads(t)
-        return None  # plain JSON: let the JSON parser keep its exact types
-    except json.JSONDecodeError:
-        pass
-    return parse_matrix(inner) or ([v] if (v := parse_number(inner)) is not None else None)
+    raise DlstudyError(f"could not read '{_short(t)}' ({why}): {EXPECTED}")
 
 
 def parse_assignment(arg: str) -> tuple[str, Any]:
