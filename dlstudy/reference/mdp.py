@@ -693,30 +693,6 @@ def _all_reach_terminal(grid: list[str]) -> bool:
     return not states_not_terminating(mdp, pi)
 
 
-def format_mdp(mdp: Any) -> str:
-    """A readable text of an MDP for question prompts: the grid (if any) and the transitions."""
-    spec = mdp if isinstance(mdp, dict) else None
-    m = load_mdp(mdp)
-    lines = []
-    if spec and spec.get("layout"):
-        lines += ["grid:", *(f"  {row}" for row in spec["layout"])]
-        lines.append(
-            f"actions up/down/left/right, step reward {format_number(m.step_reward)}, "
-            f"gamma = {format_number(m.gamma)}"
-        )
-        return "\n".join(lines)
-    lines.append(
-        f"states {', '.join(m.states)}; actions {', '.join(m.actions)}; "
-        f"gamma = {format_number(m.gamma)}"
-    )
-    if m.terminal:
-        lines.append(f"terminal: {', '.join(s for s in m.states if s in m.terminal)}")
-    for (s, a), outs in sorted(m.outcomes.items()):
-        parts = [f"{m.states[n]} (p={format_number(p)}, r={format_number(r)})" for n, p, r in outs]
-        lines.append(f"  {m.states[s]} --{m.actions[a]}--> {', '.join(parts)}")
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------
 # Reference functions: returns, Bellman backup, exact v_pi
 # ---------------------------------------------------------------------------------------------
