@@ -10,6 +10,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
+from dlstudy.reference.divergences import kl_terms
 from dlstudy.reference.dqn import batch_matrix, batch_vector, done_vector
 from dlstudy.reference.mdp import check_gamma
 from dlstudy.reference.policy_gradient import softmax_rows
@@ -155,9 +156,7 @@ def _dists(value: Any, label: str, n: int | None = None) -> np.ndarray:
 
 def kl_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """KL(p_i || q_i) in nats per row (inf where q = 0 < p)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
-    return terms.sum(axis=1)
+    return kl_terms(p, q).sum(axis=1)
 
 
 @reference(
