@@ -63,11 +63,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("\ninterrupted\n")
         raise SystemExit(130) from None
     except BrokenPipeError:
-        # stdout closed early (e.g. piped into `head`): not an error worth a traceback.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        finally:
-            raise SystemExit(0) from None
+        # stdout closed early (piped into `head`): exit quietly; point stdout at devnull so the
+        # interpreter's final flush does not fail again (the recipe of the Python docs on SIGPIPE)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
     except Exception as exc:  # a bug in dlstudy, not bad input
         if debug:
             raise

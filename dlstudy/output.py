@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -17,21 +18,31 @@ if TYPE_CHECKING:
 _consoles: dict[str, Console] = {}
 
 
+def _make_console(stderr: bool) -> Console:
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # the reader went away (``dlstudy solve --list | head``): stop quietly with exit 0,
+            # as the CLI does for print_json; rich's default exits 1
+            self.quiet = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(0)
+
+    return _Console(stderr=stderr, highlight=False)
+
+
 def console() -> Console:
     """The stdout console (rich tables for people)."""
     if "out" not in _consoles:
-        from rich.console import Console
-
-        _consoles["out"] = Console(highlight=False)
+        _consoles["out"] = _make_console(stderr=False)
     return _consoles["out"]
 
 
 def err_console() -> Console:
     """The stderr console (messages, warnings, progress)."""
     if "err" not in _consoles:
-        from rich.console import Console
-
-        _consoles["err"] = Console(stderr=True, highlight=False)
+        _consoles["err"] = _make_console(stderr=True)
     return _consoles["err"]
 
 

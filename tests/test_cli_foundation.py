@@ -72,3 +72,14 @@ def test_solve_list_json_is_one_object():
     data = json.loads(r.stdout)
     assert isinstance(data["functions"], list)
     assert r.stderr == ""
+
+
+@pytest.mark.parametrize("args", ["solve --list", "solve --list --json", "params resnet50"])
+def test_reader_closing_the_pipe_is_not_an_error(args):
+    """`dlstudy ... | head -1`: exit 0 and nothing on stderr (rich's own default would exit 1)."""
+    cmd = " ".join(dlstudy_cmd()) + f" {args} | head -c 1 > /dev/null"
+    r = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=subprocess_env()
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
