@@ -125,7 +125,7 @@ def _entropy_nats(p: np.ndarray) -> float:
 def gaussian_kl_value(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
     """KL(N(μ1, σ1²) ‖ N(μ2, σ2²)) in nats, summed over the dimensions of a diagonal Gaussian."""
     m1, s1, m2, s2 = _gaussian_args(mu1, sigma1, mu2, sigma2)
-    return float(_gaussian_kl_terms(m1, s1, m2, s2).sum())
+    return float(gaussian_kl_terms(m1, s1, m2, s2).sum())
 
 
 # --------------------------------------------------------------------------------------- helpers
@@ -454,9 +454,11 @@ def _gaussian_args(
     return m1, s1, m2, s2
 
 
-def _gaussian_kl_terms(
-    m1: np.ndarray, s1: np.ndarray, m2: np.ndarray, s2: np.ndarray
+def gaussian_kl_terms(
+    m1: np.ndarray, s1: np.ndarray, m2: np.ndarray | float, s2: np.ndarray | float
 ) -> np.ndarray:
+    """The per-dimension terms of KL(N(μ1, σ1²) ‖ N(μ2, σ2²)) in nats, unvalidated (σ are standard
+    deviations; numbers broadcast). With μ2 = 0, σ2 = 1 they are the VAE's ½(μ² + σ² - 1 - log σ²)."""
     # KL_j = log(σ2/σ1) + (σ1² + (μ1 - μ2)²)/(2σ2²) - ½
     return np.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2.0 * s2**2) - 0.5
 
@@ -502,7 +504,7 @@ def gaussian_kl(
     """
     m1, s1, m2, s2 = _gaussian_args(mu1, sigma1, mu2, sigma2)
     ln_b, unit = log_base(base)
-    terms = _gaussian_kl_terms(m1, s1, m2, s2) / ln_b
+    terms = gaussian_kl_terms(m1, s1, m2, s2) / ln_b
     value = max(0.0, float(terms.sum()))
     steps = [
         Step("log(σ2/σ1)", np.log(s2 / s1) / ln_b),
@@ -510,7 +512,7 @@ def gaussian_kl(
         Step("per dimension: log(σ2/σ1) + (σ1² + (μ1-μ2)²)/(2σ2²) - ½", terms),
         Step(f"KL = Σ over dimensions ({unit})", value),
     ]
-    swapped = float(_gaussian_kl_terms(m2, s2, m1, s1).sum() / ln_b)
+    swapped = float(gaussian_kl_terms(m2, s2, m1, s1).sum() / ln_b)
     not_squared = float((np.log(s2 / s1) + (s1 + (m1 - m2) ** 2) / (2.0 * s2) - 0.5).sum() / ln_b)
     mistakes = [
         Mistake("swapped-arguments", "that is KL(N2‖N1): KL is not symmetric", swapped),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlstudy.errors import DlstudyError
+from dlstudy.reference.divergences import gaussian_kl_terms
 from dlstudy.reference.registry import Mistake, Solution, Step, as_vector, reference
 
 _SIGMA_HELP = {
@@ -39,9 +40,10 @@ def kl_to_standard_normal(mu: np.ndarray, sigma: np.ndarray) -> float:
 
     .. math:: D_{KL} = \tfrac12 \sum_j (\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2)
 
-    ``mu``, ``sigma``: shape (J,). Returns nats.
+    ``mu``, ``sigma``: shape (J,). Returns nats: the divergences chapter's Gaussian KL with μ2 = 0,
+    σ2 = 1.
     """
-    return float(0.5 * np.sum(mu**2 + sigma**2 - 1.0 - np.log(sigma**2)))
+    return float(gaussian_kl_terms(mu, sigma, 0.0, 1.0).sum())
 
 
 @reference(
@@ -61,7 +63,7 @@ def vae_kl(
     """
     m = as_vector(mu, "mu")
     s = _sigma(m, logvar, sigma)
-    terms = 0.5 * (m**2 + s**2 - 1.0 - np.log(s**2))
+    terms = gaussian_kl_terms(m, s, 0.0, 1.0)  # = ½(μ² + σ² − 1 − log σ²) per dimension
     steps = [
         Step("σ² per dimension", s**2, "σ = exp(logvar/2)" if logvar is not None else ""),
         Step(
