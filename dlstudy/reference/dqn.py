@@ -15,20 +15,14 @@ import numpy as np
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
 from dlstudy.reference.mdp import check_gamma
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
 
 f = format_number
 
 
 def batch_vector(value: Any, label: str, n: int | None = None) -> np.ndarray:
     """A length-B float vector (a number is a batch of one)."""
-    arr = as_array(value, label)
-    if arr.ndim == 0:
-        arr = arr[None]
-    if arr.ndim != 1:
-        raise DlstudyError(
-            f"{label}: expected a list (one entry per sample), got shape {arr.shape}"
-        )
+    arr = as_vector(value, label)
     if n is not None and arr.size != n:
         raise DlstudyError(f"{label}: expected {n} entries (the batch size), got {arr.size}")
     return arr

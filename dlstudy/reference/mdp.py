@@ -30,7 +30,15 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_float, reference
+from dlstudy.reference.registry import (
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_float,
+    as_vector,
+    reference,
+)
 from dlstudy.values import parse_number
 
 #: Where the bundled example MDPs live (a name such as ``sutton-barto-4x4`` resolves here).
@@ -698,17 +706,6 @@ def _all_reach_terminal(grid: list[str]) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _rewards(value: Any) -> np.ndarray:
-    arr = as_array(value, "rewards")
-    if arr.ndim == 0:
-        arr = arr[None]
-    if arr.ndim != 1:
-        raise DlstudyError(
-            f"rewards: expected a list of rewards R_1, R_2, ..., got shape {arr.shape}"
-        )
-    return arr
-
-
 @reference(
     "discounted-return",
     section="mdp",
@@ -733,7 +730,7 @@ def discounted_return(rewards: np.ndarray, gamma: float, t: int = 0) -> Solution
     t : int
         The step of G_t, 0 <= t <= T (G_T = 0).
     """
-    r = _rewards(rewards)
+    r = as_vector(rewards, "rewards")
     g = check_gamma(gamma)
     n = r.size
     if isinstance(t, bool) or int(t) != t or not 0 <= int(t) <= n:

@@ -15,7 +15,15 @@ import numpy as np
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import format_number
 from dlstudy.reference.mdp import check_gamma, load_mdp
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_float, reference
+from dlstudy.reference.registry import (
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_float,
+    as_vector,
+    reference,
+)
 
 f = format_number
 
@@ -364,11 +372,7 @@ def epsilon_greedy(q: Any, epsilon: float) -> Solution:
         names = [str(k) for k in q]
         row = np.array([as_float(x, f"q: {k}") for k, x in q.items()])
     else:
-        row = as_array(q, "q")
-        if row.ndim == 0:
-            row = row[None]
-        if row.ndim != 1:
-            raise DlstudyError(f"q: expected a list of action values, got shape {row.shape}")
+        row = as_vector(q, "q")
     n = row.size
     probs = epsilon_greedy_probs(row, eps)
     greedy = int(np.argmax(row))
