@@ -74,7 +74,8 @@ def as_distribution(value: Any, label: str) -> np.ndarray:
     return p
 
 
-def _same_length(p: np.ndarray, q: np.ndarray, labels: tuple[str, str] = ("p", "q")) -> None:
+def same_length(p: np.ndarray, q: np.ndarray, labels: tuple[str, str] = ("p", "q")) -> None:
+    """The domain error unless the two probability vectors have the same length."""
     if p.shape != q.shape:
         raise DlstudyError(
             f"{labels[1]}: expected {p.size} probabilities like {labels[0]}, got {q.size}"
@@ -96,7 +97,7 @@ def kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 def kl_divergence(p: Any, q: Any, base: Any = "e") -> float:
     """KL(p‖q) = Σ_i p_i log(p_i / q_i) as a float; ``inf`` when q_i = 0 for some p_i > 0."""
     pv, qv = as_distribution(p, "p"), as_distribution(q, "q")
-    _same_length(pv, qv)
+    same_length(pv, qv)
     ln_b, _ = log_base(base)
     return max(0.0, float(kl_terms(pv, qv).sum() / ln_b))
 
@@ -104,7 +105,7 @@ def kl_divergence(p: Any, q: Any, base: Any = "e") -> float:
 def js_divergence(p: Any, q: Any, base: Any = "e") -> float:
     """JS(p‖q) = ½ KL(p‖m) + ½ KL(q‖m) with m = (p + q)/2: always finite, between 0 and log 2."""
     pv, qv = as_distribution(p, "p"), as_distribution(q, "q")
-    _same_length(pv, qv)
+    same_length(pv, qv)
     ln_b, _ = log_base(base)
     m = 0.5 * (pv + qv)
     return max(0.0, float((0.5 * kl_terms(pv, m).sum() + 0.5 * kl_terms(qv, m).sum()) / ln_b))
@@ -131,18 +132,14 @@ def gaussian_kl_value(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
 # --------------------------------------------------------------------------------------- helpers
 
 
-def _infinite_kl(p: np.ndarray, q: np.ndarray, names: tuple[str, str] = ("p", "q")) -> DlstudyError:
-    i = int(np.argmax((q == 0) & (p > 0)))
-    a, b = names
-    return DlstudyError(
-        f"KL({a}‖{b}) is infinite: {b}[{i}] = 0 where {a}[{i}] = {format_number(p[i])} > 0 "
-        f"(the support of {a} is not inside the support of {b})"
-    )
-
-
-def _finite_kl(p: np.ndarray, q: np.ndarray, names: tuple[str, str] = ("p", "q")) -> np.ndarray:
+def _finite_kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """The terms of KL(p‖q), or the domain error naming the entry where q_i = 0 < p_i."""
     if np.any((q == 0) & (p > 0)):
-        raise _infinite_kl(p, q, names)
+        i = int(np.argmax((q == 0) & (p > 0)))
+        raise DlstudyError(
+            f"KL(p‖q) is infinite: q[{i}] = 0 where p[{i}] = {format_number(p[i])} > 0 "
+            "(the support of p is not inside the support of q)"
+        )
     return kl_terms(p, q)
 
 
@@ -197,7 +194,7 @@ def kl(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
         ``result``: the number KL(p‖q).
     """
     pv, qv = as_distribution(p, "p"), as_distribution(q, "q")
-    _same_length(pv, qv)
+    same_length(pv, qv)
     ln_b, unit = log_base(base)
     terms = _finite_kl(pv, qv) / ln_b
     value = max(0.0, float(terms.sum()))  # KL >= 0: no rounding noise below 0
@@ -263,7 +260,7 @@ def js(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
         ``result``: the number JS(p‖q).
     """
     pv, qv = as_distribution(p, "p"), as_distribution(q, "q")
-    _same_length(pv, qv)
+    same_length(pv, qv)
     ln_b, unit = log_base(base)
     m = 0.5 * (pv + qv)
     kl_pm = max(0.0, float(kl_terms(pv, m).sum() / ln_b))
@@ -386,7 +383,7 @@ def cross_entropy(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solu
         ``result``: the number H(p, q).
     """
     pv, qv = as_distribution(p, "p"), as_distribution(q, "q")
-    _same_length(pv, qv)
+    same_length(pv, qv)
     ln_b, unit = log_base(base)
     if np.any((qv == 0) & (pv > 0)):
         i = int(np.argmax((qv == 0) & (pv > 0)))

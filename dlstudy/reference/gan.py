@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.divergences import as_distribution, js_divergence
+from dlstudy.reference.divergences import as_distribution, js_divergence, same_length
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
 
 
@@ -81,8 +81,7 @@ def gan_value(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
     """
     pd = as_distribution(p_data, "p_data")
     pg = as_distribution(p_g, "p_g")
-    if pd.shape != pg.shape:
-        raise DlstudyError(f"p_g: expected {pd.size} probabilities like p_data, got {pg.size}")
+    same_length(pd, pg, ("p_data", "p_g"))
     d = optimal_discriminator(pd, pg)
     # 0·log 0 = 0: terms with zero probability are skipped
     e_real = float(np.sum(pd[pd > 0] * np.log(d[pd > 0])))
