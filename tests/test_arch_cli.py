@@ -171,6 +171,10 @@ def test_invalid_answers_exit_2(args, words: str) -> None:
         ("nets/missing.txt", ["file not found: nets/missing.txt"]),
         ("missing.txt", ["file not found: missing.txt"]),
         ("", ["empty spec"]),
+        # names the file system refuses (too long) are not files: no internal OSError
+        ("x" * 5000, ["unknown preset, layer or file 'xxx"]),
+        ("ab " * 100, ["unknown layer 'ab'"]),
+        ("d/" * 3000 + "net.txt", ["file not found: d/d/"]),
     ],
 )
 def test_bad_specs_exit_2_with_one_message_and_no_traceback(spec: str, lines: list[str]) -> None:

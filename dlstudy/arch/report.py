@@ -17,7 +17,7 @@ from dlstudy.arch.parser import ALIASES, BLOCKS, KINDS, parse
 from dlstudy.arch.presets import PRESETS, preset_path
 from dlstudy.errors import DlstudyError, did_you_mean
 
-_MAX_BYTES = 1_000_000
+_MAX_STDIN = 1_000_000
 _BARE_WORD = re.compile(r"[A-Za-z0-9_\-]+\Z")
 _PATHISH = re.compile(r"[\w.\-~/\\]+\Z")
 
@@ -27,17 +27,16 @@ def resolve_spec(arg: str) -> tuple[str, str]:
     text. ``origin`` names the file for error messages (empty for inline text)."""
     text = arg.strip()
     if text == "-":
-        data = sys.stdin.read(_MAX_BYTES + 1)
-        if len(data) > _MAX_BYTES:
+        data = sys.stdin.read(_MAX_STDIN + 1)
+        if len(data) > _MAX_STDIN:
             raise DlstudyError("spec on stdin is too large (over 1 MB)")
         return data, "<stdin>"
     path = preset_path(text) if _BARE_WORD.match(text) else None
     if path is not None:
         return path.read_text(encoding="utf-8"), path.name
     if "(" not in text and _PATHISH.match(text):
-        candidate = Path(text).expanduser()
-        if candidate.is_file():
-            return _read(candidate, text), text
+        if _is_file(text):
+            return _read(text), text
         word = text.lower()
         if _BARE_WORD.match(text) and (word in KINDS or word in ALIASES or word in BLOCKS):
             return arg, ""
@@ -48,23 +47,23 @@ def resolve_spec(arg: str) -> tuple[str, str]:
                 f'{", ".join(PRESETS)} (or give a spec such as "conv(c=16,k=3), relu" or a file)'
             )
         raise DlstudyError(f"file not found: {text}")
-    candidate = Path(text).expanduser() if len(text) < 4096 and "\n" not in text else None
-    if candidate is not None and "(" not in text and candidate.is_file():
-        return _read(candidate, text), text
+    if "(" not in text and "\n" not in text and _is_file(text):
+        return _read(text), text
     return arg, ""
 
 
-def _read(path: Path, label: str) -> str:
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names a file; a name the file system refuses (too long, ...) does not."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DlstudyError(f"cannot read {label}: {exc.strerror}") from None
-    if len(raw) > _MAX_BYTES:
-        raise DlstudyError(f"{label} is too large ({len(raw)} bytes)")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DlstudyError(f"{label} is not UTF-8 text") from None
+        return Path(text).expanduser().is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _read(text: str) -> str:
+    from dlstudy.values import read_file_text  # its tomllib/json imports only when a file is read
+
+    return read_file_text(text)
 
 
 def run(
