@@ -17,7 +17,7 @@ from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vec
 
 def _binary(x: object, label: str = "x") -> np.ndarray:
     v = as_vector(x, label)
-    if v.ndim != 1 or not np.all((v == 0) | (v == 1)):
+    if not np.all((v == 0) | (v == 1)):
         raise DlstudyError(f"{label}: expected a vector of 0s and 1s")
     return v.astype(int)
 
@@ -204,7 +204,7 @@ def made_masks(input_degrees: np.ndarray, hidden_degrees: list) -> Solution:
     layers = []
     for i, h in enumerate(hidden_degrees):
         hv = as_vector(h, f"hidden_degrees[{i}]").astype(int)
-        if hv.ndim != 1 or np.any(hv < 1) or np.any(hv > Dn - 1):
+        if np.any(hv < 1) or np.any(hv > Dn - 1):
             raise DlstudyError(f"hidden_degrees[{i}]: degrees must lie in 1..{Dn - 1}")
         layers.append(hv)
     masks = made_masks_from_degrees(deg, layers)
@@ -373,7 +373,7 @@ def wavenet_receptive_field(dilations: list, k: int = 2) -> Solution:
     With k = 2 and d = 1, 2, ..., 2^{L-1}: r = 2^L. Result: an integer.
     """
     d = as_vector(dilations, "dilations")
-    if d.ndim != 1 or np.any(d < 1) or np.any(d != np.round(d)):
+    if np.any(d < 1) or np.any(d != np.round(d)):
         raise DlstudyError("dilations: expected a list of positive integers")
     if k < 1:
         raise DlstudyError("k must be >= 1")
@@ -395,18 +395,6 @@ def wavenet_receptive_field(dilations: list, k: int = 2) -> Solution:
     return Solution(r, steps, mistakes, checkpoints)
 
 
-def causal_conv1d_naive(x: np.ndarray, w: np.ndarray, dilation: int) -> np.ndarray:
-    """y[t] = Σ_i w[i]·x[t − (k − 1 − i)·d] with zeros before the start (a causal correlation)."""
-    k = w.size
-    y = np.zeros_like(x)
-    for t in range(x.size):
-        for i in range(k):
-            s = t - (k - 1 - i) * dilation
-            if s >= 0:
-                y[t] += w[i] * x[s]
-    return y
-
-
 @reference(
     "causal-conv1d",
     section="autoregressive",
@@ -422,8 +410,6 @@ def causal_conv1d(x: np.ndarray, w: np.ndarray, dilation: int = 1) -> Solution:
     """
     xv = as_vector(x, "x")
     wv = as_vector(w, "w")
-    if xv.ndim != 1 or wv.ndim != 1:
-        raise DlstudyError("x and w must be vectors")
     if dilation < 1:
         raise DlstudyError("dilation must be >= 1")
     k = wv.size

@@ -111,10 +111,6 @@ def gan_value(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
 
 def _probabilities(value: np.ndarray, label: str) -> np.ndarray:
     d = as_vector(value, label)
-    if d.ndim != 1:
-        raise DlstudyError(
-            f"{label}: expected a vector of discriminator outputs, got shape {d.shape}"
-        )
     if np.any((d <= 0) | (d >= 1)):
         raise DlstudyError(f"{label}: discriminator outputs must lie strictly between 0 and 1")
     return d
