@@ -159,3 +159,34 @@ def test_ctrl_c_keeps_answers_and_exits_130(tmp_path):
     assert child.exitstatus == 130
     with sqlite3.connect(tmp_path / "progress.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 1
+
+
+def test_matrix_answers_show_the_banks_six_digit_grid():
+    """The correct answer of a matrix question is the bank's grid (one line per row, 6 significant
+    digits, as in the worked solution and ``dlstudy check``), not a coarser table of its own."""
+    import io
+
+    from rich.console import Console
+
+    from dlstudy.bank.render import is_matrix
+    from dlstudy.ui import render
+
+    def fractional(m: list[list[float]]) -> bool:
+        return any(abs(x - round(x)) > 1e-3 for row in m for x in row)
+
+    qs = [t.instantiate(3) for t in BANK.templates.values()]
+    q = next(
+        (q for q in qs if is_matrix(q.answer) and len(q.answer) > 1 and fractional(q.answer)), None
+    )
+    if q is None:
+        pytest.skip("no matrix answer with fractional entries in the bank")
+    buf = io.StringIO()
+    render.solution(Console(file=buf, width=80, no_color=True), q)
+    shown = buf.getvalue().split("Correct answer:\n")[1].split("Worked solution:")[0]
+    rows = [
+        [float(x) for x in line.strip(" ⎡⎢⎣⎤⎥⎦").replace("−", "-").split()]
+        for line in shown.strip("\n").splitlines()
+    ]
+    # 6 significant digits: each entry within half a unit of its 6th digit (relative 5e-6); the
+    # reference function's own numbers are the oracle
+    assert rows == [pytest.approx(row, rel=5e-6) for row in q.answer]

@@ -134,17 +134,6 @@ def test_summary_and_exam_report_render_at_80_columns():
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
-def test_matrix_answers_render_as_grids():
-    c, buf = _console()
-    t = FakeBank().get("fake.transpose")
-    q = t.instantiate(3)
-    c.print(render.answer_renderable(q, c))
-    lines = [line for line in buf.getvalue().splitlines() if any(ch.isdigit() for ch in line)]
-    assert len(lines) == 2
-    for line, expected in zip(lines, q.answer, strict=True):
-        assert [int(x) for x in line.replace("│", " ").split()] == expected
-
-
 def test_topics_counts_claims_like_the_imported_catalogue():
     import importlib
     import pkgutil

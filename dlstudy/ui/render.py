@@ -49,32 +49,9 @@ def _box(console: Console) -> box.Box:
     return box.SQUARE if unicode_ok(console) else box.ASCII
 
 
-def _is_matrix(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) > 0
-        and all(isinstance(row, list) and row for row in value)
-        and len({len(row) for row in value}) == 1
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for r in value for x in r)
-    )
-
-
-def matrix_grid(value: list[list[float]], console: Console) -> Table:
-    """A matrix as a grid of right-aligned numbers."""
-    table = Table(show_header=False, box=_box(console), padding=(0, 1), expand=False)
-    for _ in value[0]:
-        table.add_column(justify="right")
-    for row in value:
-        table.add_row(*(format_number(x, 4) for x in row))
-    return table
-
-
-def answer_renderable(question: Any, console: Console) -> Any:
-    """The correct answer: matrices as grids, everything else as the bank writes it."""
-    answer = getattr(question, "answer", None)
-    if _is_matrix(answer):
-        return matrix_grid(answer, console)
-    return Text(str(getattr(question, "answer_text", "") or answer))
+def answer_renderable(question: Any) -> Text:
+    """The correct answer as the bank writes it (matrices as its aligned grid, on their own lines)."""
+    return Text(question.answer_text.strip("\n"))
 
 
 # -- questions ------------------------------------------------------------------------------------
@@ -207,7 +184,7 @@ def feedback(console: Console, item: Item) -> None:
                 text.append(f" - {fb}")
             console.print(text)
         console.print(Text("Correct answer:", style="bold"))
-        console.print(answer_renderable(item.question, console))
+        console.print(answer_renderable(item.question))
 
 
 def exam_ack(console: Console, item: Item) -> None:
@@ -218,7 +195,7 @@ def exam_ack(console: Console, item: Item) -> None:
 
 def solution(console: Console, q: Any) -> None:
     console.print(Text("Correct answer:", style="bold"))
-    console.print(answer_renderable(q, console))
+    console.print(answer_renderable(q))
     text = q.solution_text()
     if text:
         console.print(Text("Worked solution:", style="bold"))
