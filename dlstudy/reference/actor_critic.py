@@ -209,8 +209,7 @@ def trpo_step(pi_old: Any, pi_new: Any, actions: Any, advantage: Any, delta: flo
         Step(f"mean KL = {f(result['mean_kl'])} ≤ δ = {f(d)}?", result["feasible"]),
     ]
     mistakes = []
-    with np.errstate(divide="ignore"):
-        inv = np.where(p_new[idx] > 0, p_old[idx] / np.where(p_new[idx] > 0, p_new[idx], 1), np.inf)
+    inv = np.where(p_new[idx] > 0, p_old[idx] / np.where(p_new[idx] > 0, p_new[idx], 1), np.inf)
     mistakes.append(Mistake("inverted-ratio", "the ratio is π_new / π_old", quantities(inv, kl)))
     mistakes.append(
         Mistake(
@@ -296,15 +295,12 @@ def ppo_clip(ratio: Any, advantage: Any, epsilon: float = 0.2) -> Solution:
             clipped_r * a,
         ),
     ]
-    with np.errstate(divide="ignore"):
-        if np.all(r > 0):
-            mistakes.append(
-                Mistake(
-                    "inverted-ratio",
-                    "r = π_θ / π_old, not π_old / π_θ",
-                    ppo_objective(1 / r, a, eps),
-                )
+    if np.all(r > 0):
+        mistakes.append(
+            Mistake(
+                "inverted-ratio", "r = π_θ / π_old, not π_old / π_θ", ppo_objective(1 / r, a, eps)
             )
+        )
     return Solution(obj, steps, mistakes, convention="per sample; maximised (ascent)")
 
 

@@ -358,8 +358,6 @@ def policy_matrix(mdp: MDP, policy: Any) -> np.ndarray:
     Terminal states get an all-zero row; entries for terminal states are ignored.
     """
     n_s, n_a = mdp.n_states, len(mdp.actions)
-    if isinstance(policy, np.ndarray) and policy.shape == (n_s, n_a):
-        return policy.astype(np.float64)
     if isinstance(policy, str):
         if policy.strip().lower() != "uniform":
             raise DlstudyError(
