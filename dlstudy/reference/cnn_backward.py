@@ -48,14 +48,6 @@ CONVENTION = (
 MAX_ENTRIES = 64
 
 
-def _dilate(delta4: np.ndarray, stride: Pair) -> np.ndarray:
-    """δ^l with s-1 zeros between its entries (last two axes)."""
-    _, o, ho, wo = delta4.shape
-    out = np.zeros((1, o, (ho - 1) * stride[0] + 1, (wo - 1) * stride[1] + 1))
-    out[:, :, :: stride[0], :: stride[1]] = delta4
-    return out
-
-
 def _full_delta(
     delta4: np.ndarray,
     w4: np.ndarray,
@@ -75,7 +67,7 @@ def _full_delta(
     wd = dilate_kernel(w4, dilation)  # (O, C, span_h, span_w)
     kernel = wd[:, :, ::-1, ::-1] if rotate else wd
     kernel = np.ascontiguousarray(kernel.transpose(1, 0, 2, 3))  # (C, O, ., .)
-    dil = _dilate(delta4, stride)
+    dil = dilate_kernel(delta4, stride)  # δ^l with s-1 zeros between its entries
     if not full:
         if dil.shape[2] < kernel.shape[2] or dil.shape[3] < kernel.shape[3]:
             return dil, kernel, np.zeros((1, kernel.shape[0], 0, 0))
@@ -184,7 +176,9 @@ def conv2d_backward_ref(
     if w4.shape[0] == 1 and w4.shape[1] == 1:
         if stride_ != (1, 1):
             steps.append(
-                Step("δ^l with s-1 zeros between entries", _user(_dilate(d4, stride_), in_ndim))
+                Step(
+                    "δ^l with s-1 zeros between entries", _user(dilate_kernel(d4, stride_), in_ndim)
+                )
             )
         steps.append(
             Step(

@@ -514,7 +514,8 @@ def sum_text(terms: list[tuple[float, float]], total: float, extra: float = 0.0)
 
 
 def dilate_kernel(w: np.ndarray, dilation: Pair) -> np.ndarray:
-    """The kernel with d-1 zeros between taps (last two axes)."""
+    """The kernel with d-1 zeros between taps (last two axes); also δ^l with s-1 zeros between
+    its entries for a strided layer's backward pass."""
     kh, kw = w.shape[-2:]
     out = np.zeros((*w.shape[:-2], dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1))
     out[..., :: dilation[0], :: dilation[1]] = w
