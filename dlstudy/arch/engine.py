@@ -31,27 +31,8 @@ from dlstudy.arch.sizes import (
 )
 from dlstudy.errors import DlstudyError
 
-POINTWISE = frozenset(
-    {
-        "bn",
-        "relu",
-        "leakyrelu",
-        "elu",
-        "gelu",
-        "sigmoid",
-        "tanh",
-        "softmax",
-        "identity",
-        "lrn",
-        "dropout",
-    }
-)
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 KERNEL_KINDS = frozenset({"conv", "maxpool", "avgpool"})
-
-#: Mistake variants (see check.py for their names and messages).
-RF_VARIANTS = ("stride", "prev_stride", "plus_k", "skip_pool", "skip_dilation")
-PARAM_VARIANTS = ("no_bias", "no_cin", "pool_params", "other_bias", "one_gate")
 
 TWO_BIASES = "recurrent layers: torch's two bias vectors per gate (b_ih and b_hh)"
 ONE_BIAS = "recurrent layers: one bias vector per gate (the textbook convention)"
@@ -916,11 +897,6 @@ _HANDLERS = {
 }
 
 
-def variant_analysis(nodes: list[Node], variant: str, single_bias: bool = False) -> Analysis:
-    """The analysis a student making mistake ``variant`` would get (see :mod:`dlstudy.arch.check`)."""
-    return analyze_nodes(nodes, single_bias=single_bias, variant=variant)
-
-
 __all__ = [
     "Analysis",
     "AxisRF",
@@ -929,5 +905,4 @@ __all__ = [
     "analyze",
     "analyze_nodes",
     "squash",
-    "variant_analysis",
 ]
