@@ -354,6 +354,35 @@ def test_sutton_barto_exact_values():
 # ---------------------------------------------------------------------------------------------
 
 
+def cells_reaching_a_terminal(layout: list[str]) -> set[tuple[int, int]]:
+    """Free cells of a grid layout from which some path of up/down/left/right moves (not through
+    walls) enters a terminal cell: a flood fill backwards from the terminals, on the layout alone."""
+    rows = [r.split() for r in layout]
+    free = {(i, j) for i, row in enumerate(rows) for j, c in enumerate(row) if c != "#"}
+    frontier = [(i, j) for (i, j) in free if rows[i][j] not in (".", "S")]
+    seen = set(frontier)
+    while frontier:
+        i, j = frontier.pop()
+        for cell in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1)):
+            if cell in free and cell not in seen:
+                seen.add(cell)
+                frontier.append(cell)
+    return seen
+
+
+def states_reaching_a_terminal(spec: dict) -> set[str]:
+    """States with a chain of transitions (any action) into a terminal state: backwards search."""
+    seen = set(spec["terminal"])
+    changed = True
+    while changed:
+        changed = False
+        for t in spec["transitions"]:
+            if t["next"] in seen and t["prob"] > 0 and t["state"] not in seen:
+                seen.add(t["state"])
+                changed = True
+    return seen
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 10_000), st.integers(1, 5), st.integers(1, 3), st.booleans())
 def test_random_mdp_is_valid_small_and_reproducible(seed, n_s, n_a, det):
@@ -365,6 +394,7 @@ def test_random_mdp_is_valid_small_and_reproducible(seed, n_s, n_a, det):
         float(t["reward"]).is_integer() and -2 <= t["reward"] <= 2 for t in spec["transitions"]
     )
     if m.gamma == 1 and n_s > 1:  # a terminal state reachable from everywhere: v_pi is defined
+        assert states_reaching_a_terminal(spec) == set(spec["states"])
         call("policy-value-exact", {"mdp": spec})
 
 
@@ -375,4 +405,8 @@ def test_random_gridworld_reaches_a_terminal_from_every_cell(seed, rows, cols, n
     m = load_mdp(spec)
     assert len(spec["layout"]) == rows and m.step_reward == -1
     assert spec["start"] == "r1c1" and "r1c1" not in m.terminal  # templates may ask about r1c1
+    free = [
+        (i, j) for i, r in enumerate(spec["layout"]) for j, c in enumerate(r.split()) if c != "#"
+    ]
+    assert cells_reaching_a_terminal(spec["layout"]) == set(free)
     call("policy-value-exact", {"mdp": spec, "gamma": 1})  # uniform policy terminates
