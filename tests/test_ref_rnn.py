@@ -388,6 +388,14 @@ def test_bad_input_is_a_domain_error(name, values, fragment):
         ("gru-cell", {"x": [1e300], "h": [1e300], "w_ih": [[1e300]] * 3, "w_hh": [[-1e300]] * 3}),
         ("gaussian-kl", {"mu1": 1e300, "sigma1": 1e-300, "mu2": 0, "sigma2": 1e-300}),
         ("pca", {"x": [[1e300, 1], [-1e300, 2], [3, 1e-300]], "k": 1}),
+        ("vae-kl", {"mu": [1], "logvar": [2000]}),  # σ = exp(1000) overflows
+        ("reparameterize", {"mu": [1], "eps": [1e300], "sigma": [1e300]}),
+        (
+            "pix2pix-loss",
+            {"d_real": [0.5], "d_fake": [0.5], "y": [1e300], "g_out": [0], "lambda": 1e300},
+        ),
+        ("nade", {"W": [[1000]], "V": [[1000]], "b": [0], "c": [0], "x": [0]}),  # log(1 - 1)
+        ("causal-conv1d", {"x": [1e300, 1e300], "w": [1e300, 1]}),
     ],
 )
 def test_overflow_is_a_domain_error_not_nan(name, values):

@@ -12,6 +12,7 @@ import numpy as np
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.divergences import gaussian_kl_terms
 from dlstudy.reference.registry import Mistake, Solution, Step, as_vector, reference
+from dlstudy.reference.rnn import finite_result
 
 _SIGMA_HELP = {
     "mu": "encoder mean μ (vector of length J)",
@@ -52,6 +53,7 @@ def kl_to_standard_normal(mu: np.ndarray, sigma: np.ndarray) -> float:
     summary="KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²), the VAE regulariser",
     params_help=_SIGMA_HELP,
 )
+@finite_result
 def vae_kl(
     mu: np.ndarray, logvar: np.ndarray | None = None, sigma: np.ndarray | None = None
 ) -> Solution:
@@ -97,6 +99,7 @@ def vae_kl(
     summary="the reparameterisation trick z = μ + σ ⊙ ε for a given ε",
     params_help={**_SIGMA_HELP, "eps": "the standard-normal draw ε (length J)"},
 )
+@finite_result
 def reparameterize(
     mu: np.ndarray,
     eps: np.ndarray,
@@ -180,6 +183,7 @@ def _log_likelihood(
         "decoder_sigma": "standard deviation of the Gaussian decoder",
     },
 )
+@finite_result
 def elbo(
     x: np.ndarray,
     x_hat: np.ndarray,
@@ -241,6 +245,7 @@ def elbo(
         "decoder_sigma": "standard deviation of the Gaussian decoder",
     },
 )
+@finite_result
 def beta_vae_loss(
     x: np.ndarray,
     x_hat: np.ndarray,
