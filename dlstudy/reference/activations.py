@@ -13,7 +13,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
 
 #: Activations known to :func:`act` / :func:`act_prime` (used by backprop and its templates).
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
@@ -351,10 +351,7 @@ def softmax(x: np.ndarray) -> Solution:
     Solution with p, shape (K,). Mistakes: ``unnormalised`` (e^{x_i} without dividing by the sum),
     ``normalised-scores`` (x_i / Σ x_j, no exponential).
     """
-    x = as_array(x, "x")
-    if x.ndim > 1:
-        raise DlstudyError(f"x: expected a vector of scores, got shape {x.shape}")
-    x = np.atleast_1d(x)
+    x = as_vector(x, "x")
     m = x.max()
     e = np.exp(x - m)
     p = e / e.sum()
@@ -402,10 +399,7 @@ def softmax_jacobian(x: np.ndarray) -> Solution:
     Solution with J, shape (K, K) (symmetric; every row sums to 0). Mistakes: ``diagonal-only``
     (diag(p(1-p)): the cross terms -p_i p_j dropped), ``plus-outer`` (diag(p) + p pᵀ).
     """
-    x = as_array(x, "x")
-    if x.ndim > 1:
-        raise DlstudyError(f"x: expected a vector of scores, got shape {x.shape}")
-    p = _softmax(np.atleast_1d(x))
+    p = _softmax(as_vector(x, "x"))
     outer = np.outer(p, p)
     jac = np.diag(p) - outer
     steps = [

@@ -19,7 +19,15 @@ from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
 from dlstudy.reference.activations import act, act_prime, check_activation, fmt
 from dlstudy.reference.mle import bce_terms
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference, require_ndim
+from dlstudy.reference.registry import (
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_vector,
+    reference,
+    require_ndim,
+)
 
 LOSSES = ("squared", "bce")
 
@@ -170,13 +178,6 @@ def backward(
     return out
 
 
-def _vector(value: Any, label: str) -> np.ndarray:
-    arr = np.atleast_1d(as_array(value, label))
-    if arr.ndim != 1:
-        raise DlstudyError(f"{label}: expected a vector, got shape {arr.shape}")
-    return arr
-
-
 def _forward_steps(zs: list[np.ndarray], acts: list[np.ndarray], net: Net) -> list[Step]:
     steps = [Step("a^0 = x", acts[0])]
     for i in range(net.L):
@@ -222,7 +223,7 @@ def mlp_forward(
     Solution with a^L, shape (n_L,); checkpoints a^1..a^L. Mistakes: ``missing-bias``,
     ``no-hidden-activation`` (hidden layers left linear).
     """
-    x = _vector(x, "x")
+    x = as_vector(x, "x")
     net = make_net(weights, biases, x.shape[0], activation, output_activation)
     zs, acts = forward(x, net)
     checkpoints = [(f"a^{i}", acts[i]) for i in range(1, net.L + 1)]
@@ -298,13 +299,13 @@ def mlp_backward(
     computed. Mistakes: ``missing-f-prime``, ``wrong-transpose`` (when the layers are square),
     ``dW-with-z``, ``squared-without-half``.
     """
-    x = _vector(x, "x")
+    x = as_vector(x, "x")
     key = loss.strip().lower()
     if key not in LOSSES:
         raise DlstudyError(f"loss: expected squared or bce, got '{loss}'")
     net = make_net(weights, biases, x.shape[0], activation, output_activation)
     _sigmoid_output(net, key)
-    y = _vector(y, "y")
+    y = as_vector(y, "y")
     if y.shape[0] != net.W[-1].shape[0]:
         raise DlstudyError(
             f"y: expected {net.W[-1].shape[0]} targets (one per output unit), got {y.shape[0]}"
