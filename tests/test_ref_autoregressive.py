@@ -84,7 +84,16 @@ def test_made_dependencies_are_the_autograd_jacobian_support(D, seed):
 
 def test_made_ge_into_output_is_named():
     sol = call("made-masks", {"input_degrees": [1, 2, 3], "hidden_degrees": [[1, 2, 2]]})
-    wrong = sol.mistakes[0].value
+    # by hand: hidden mask [m_k >= j] for m = (1, 2, 2); the right output mask is [d > m_k], the
+    # wrong one [d >= m_k], which lets output 2 see x_2 (through the hidden units of degree 2)
+    hidden = [[1, 0, 0], [1, 1, 0], [1, 1, 0]]
+    assert np.asarray(sol.result["masks"][0]).tolist() == hidden
+    assert np.asarray(sol.result["masks"][1]).tolist() == [[0, 0, 0], [1, 0, 0], [1, 1, 1]]
+    assert np.asarray(sol.result["dependencies"]).tolist() == [[0, 0, 0], [1, 0, 0], [1, 1, 0]]
+    wrong = {
+        "masks": [hidden, [[1, 0, 0], [1, 1, 1], [1, 1, 1]]],
+        "dependencies": [[1, 0, 0], [1, 1, 0], [1, 1, 0]],
+    }
     assert grade(sol, wrong).mistake.name == "ge-into-output"
 
 

@@ -70,8 +70,12 @@ def test_forward_scalar_rnn_by_hand():
 def test_forward_single_bias_mistake():
     a = _rnn(3, 2, 2, 3)
     sol = call("rnn-forward", _lists(a))
-    b_only = dict(a, b_hh=np.zeros(2))
-    wrong = call("rnn-forward", _lists(b_only)).result
+    # oracle: torch's RNN with bias_hh zeroed, i.e. only the first bias b
+    out, _ = _torch_rnn(dict(a, b_hh=np.zeros(2)))(
+        torch.tensor(a["xs"])[:, None, :], torch.tensor(a["h0"])[None, None, :]
+    )
+    wrong = out[:, 0, :].detach().numpy()
+    assert not np.allclose(wrong, sol.result)
     assert grade(sol, wrong.tolist()).mistake.name == "single-bias"
 
 
