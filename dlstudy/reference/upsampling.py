@@ -84,7 +84,7 @@ def _operands(input_: Any, kernel: Any) -> tuple[np.ndarray, np.ndarray, Layout]
 
 
 def _transpose_args(
-    layout: Layout, w4: np.ndarray, stride: Any, padding: Any, output_padding: Any, dilation: Any
+    layout: Layout, stride: Any, padding: Any, output_padding: Any, dilation: Any
 ) -> tuple[Pair, Pair, Pair, Pair]:
     s = layout.pair(stride, "stride")
     d = layout.pair(dilation, "dilation")
@@ -157,7 +157,7 @@ def conv_transpose2d(
     ``Ho = (H-1)s - 2p + d(kh-1) + output_padding + 1``.
     """
     x4, w4, layout = _operands(input_, kernel)
-    s, p, op, d = _transpose_args(layout, w4, stride, padding, output_padding, dilation)
+    s, p, op, d = _transpose_args(layout, stride, padding, output_padding, dilation)
     ho, wo = _sizes(x4, w4, s, p, op, d)
     y4 = conv_transpose2d_forward(x4, w4, s, p, op, d)
     result = layout.squeeze(y4)
@@ -373,7 +373,7 @@ def conv_transpose_matrix(
     w, _, layout = matrix_operands(kernel, 1 if y.ndim == 1 else [1, 1])
     y2 = y[None, :] if layout.one_d else y
     x4, w4 = y2[None, None], w[None, None]
-    s, p, op, d = _transpose_args(layout, w4, stride, padding, output_padding, dilation)
+    s, p, op, d = _transpose_args(layout, stride, padding, output_padding, dilation)
     for axis in (0, 1):
         if op[axis] >= s[axis]:
             raise DlstudyError(
