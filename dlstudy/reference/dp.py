@@ -235,14 +235,6 @@ def greedy(m: MDP, v: np.ndarray) -> tuple[dict[str, str], np.ndarray]:
     return policy, q
 
 
-def _q_dict(m: MDP, q: np.ndarray) -> dict[str, dict[str, float]]:
-    return {
-        m.states[s]: {m.actions[a]: float(q[s, a]) for a in np.flatnonzero(m.available[s])}
-        for s in range(m.n_states)
-        if not m.is_terminal(s)
-    }
-
-
 def _convention(m: MDP, inplace: bool) -> str:
     kind = (
         "in-place sweeps (one array, states in file order)"
@@ -348,7 +340,7 @@ def value_iteration(
     policy, q = greedy(m, v)
     if k is None:
         steps.append(Step(f"converged after {len(history) - 1} sweeps (largest change < {tol:g})"))
-    steps.append(Step("Q(s, a) = Σ p [r + γ V(s')] with the final V", _q_dict(m, q)))
+    steps.append(Step("Q(s, a) = Σ p [r + γ V(s')] with the final V", m.q_dict(q)))
     steps.append(Step("greedy policy: argmax_a Q(s, a) (ties: first action)", policy))
 
     def wrap(values: np.ndarray) -> dict[str, Any]:
@@ -392,7 +384,7 @@ def greedy_policy(mdp: Any, values: Any, gamma: float | None = None) -> Solution
     m = load_mdp(mdp, gamma)
     v = values_vector(m, values)
     policy, q = greedy(m, v)
-    steps = [Step("Q(s, a) = Σ p [r + γ V(s')]", _q_dict(m, q)), Step("argmax_a Q(s, a)", policy)]
+    steps = [Step("Q(s, a) = Σ p [r + γ V(s')]", m.q_dict(q)), Step("argmax_a Q(s, a)", policy)]
     r_only = greedy(m.with_gamma(0.0), v)[0]
     mistakes = []
     if r_only != policy:

@@ -126,6 +126,16 @@ class MDP:
     def values_dict(self, v: np.ndarray) -> dict[str, float]:
         return {name: float(v[i]) for i, name in enumerate(self.states)}
 
+    def q_dict(self, q: np.ndarray) -> dict[str, dict[str, float]]:
+        """state → {action: Q(s, a)} over the available actions of the non-terminal states."""
+        return {
+            self.states[s]: {
+                self.actions[a]: float(q[s, a]) for a in np.flatnonzero(self.available[s])
+            }
+            for s in range(self.n_states)
+            if not self.is_terminal(s)
+        }
+
     def with_gamma(self, gamma: float | None) -> MDP:
         if gamma is None:
             return self

@@ -518,12 +518,7 @@ def run_episode(
         steps.append(
             Step(f"stopped after max_steps = {max_steps} without reaching a terminal state")
         )
-    q_dict = {
-        m.states[i]: {m.actions[j]: float(q[i, j]) for j in avail[i]}
-        for i in range(m.n_states)
-        if not m.is_terminal(i)
-    }
-    result = {"q": q_dict, "trajectory": trajectory, "return": g_total}
+    result = {"q": m.q_dict(q), "trajectory": trajectory, "return": g_total}
     convention = (
         f"seeded numpy default_rng({seed}); per step: ε-greedy draw u < ε then a uniform action "
         "(rng.integers), then u = rng.random() picks the outcome; ties: first action; "
