@@ -20,6 +20,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.convolution import (
+    MAX_ENTRIES,
     Layout,
     Pair,
     check_extent,
@@ -383,8 +384,10 @@ def conv_transpose_matrix(
     n_hw = _sizes(x4, w4, s, p, op, d)
     pads = ((p[0], p[0]), (p[1], p[1]))
     rows, cols = y2.size, n_hw[0] * n_hw[1]
-    if rows * cols > 1_000_000:
-        raise DlstudyError(f"the matrix would be {rows}×{cols}: too large")
+    if rows * cols > MAX_ENTRIES:
+        raise DlstudyError(
+            f"the matrix would be {rows}×{cols}: too large (at most {MAX_ENTRIES:,} entries)"
+        )
     k_mat = conv_matrix_of(w, n_hw, s, pads, d)
     out_vec = k_mat.T @ y2.ravel()
     out = out_vec if layout.one_d else out_vec.reshape(n_hw)
