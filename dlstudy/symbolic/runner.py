@@ -75,6 +75,29 @@ def _render(value: Any, style: str) -> str:
     return sp.sstr(value)
 
 
+def _result(
+    c: Claim, status: str, seconds: float, assertions: list[dict[str, str]], error: str = ""
+) -> dict[str, Any]:
+    """The plain-data description of one claim's run (also for a run that timed out or died)."""
+    out: dict[str, Any] = {
+        "id": c.id,
+        "section": c.section,
+        "statement": c.statement,
+        "corrected": c.corrected,
+        "verdict": c.verdict,
+        "kind": c.kind,
+        "expected": c.expected,
+        "status": status,
+        "seconds": round(seconds, 3),
+        "assertions": assertions,
+    }
+    if c.pair:
+        out["pair"] = c.pair
+    if error:
+        out["error"] = error
+    return out
+
+
 def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> dict[str, Any]:
     """Run one claim in this process and describe the outcome as plain data."""
     chk = Check(control=control)
@@ -90,24 +113,10 @@ def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> di
     seconds = time.perf_counter() - t0
     want_refuted = (c.expected == core.REFUTED) != control
     status = core.status_of(chk.assertions, want_refuted)
-    out: dict[str, Any] = {
-        "id": c.id,
-        "section": c.section,
-        "statement": c.statement,
-        "corrected": c.corrected,
-        "verdict": c.verdict,
-        "kind": c.kind,
-        "expected": c.expected,
-        "status": status,
-        "seconds": round(seconds, 3),
-        "assertions": [
-            {"label": a.label, "outcome": a.outcome, "detail": a.detail} for a in chk.assertions
-        ],
-    }
-    if c.pair:
-        out["pair"] = c.pair
-    if error:
-        out["error"] = error
+    assertions = [
+        {"label": a.label, "outcome": a.outcome, "detail": a.detail} for a in chk.assertions
+    ]
+    out = _result(c, status, seconds, assertions, error)
     if render:
         out["steps"] = [{"label": lab, "expr": _render(e, render)} for lab, e in chk.steps]
     return out
@@ -121,23 +130,6 @@ def _child(c: Claim, conn: Connection, controls: bool, render: str | None) -> No
         conn.send(res)
     finally:
         conn.close()
-
-
-def _stub(c: Claim, status: str, seconds: float, message: str) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "section": c.section,
-        "statement": c.statement,
-        "corrected": c.corrected,
-        "verdict": c.verdict,
-        "kind": c.kind,
-        "expected": c.expected,
-        "status": status,
-        "seconds": round(seconds, 3),
-        "assertions": [],
-        "error": message,
-        **({"pair": c.pair} if c.pair else {}),
-    }
 
 
 def run_claims(
@@ -188,10 +180,10 @@ def run_claims(
                 try:
                     results[cid] = reader.recv()
                 except (EOFError, OSError):
-                    results[cid] = _stub(c, ERROR, now - t0, "worker process died")
+                    results[cid] = _result(c, ERROR, now - t0, [], "worker process died")
             elif now - t0 >= timeout:
                 proc.kill()
-                results[cid] = _stub(c, TIMEOUT, timeout, f"exceeded the {timeout:g} s limit")
+                results[cid] = _result(c, TIMEOUT, timeout, [], f"exceeded the {timeout:g} s limit")
             else:
                 continue
             proc.join()
