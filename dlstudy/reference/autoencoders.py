@@ -31,18 +31,17 @@ def _ddof(divisor: str) -> int:
     return 0 if word == "n" else 1
 
 
-def _data(x: Any, label: str = "x", min_rows: int = 1) -> np.ndarray:
-    X = as_array(x, label)
+def _data(x: Any) -> np.ndarray:
+    """The n×d data matrix x (a vector is n samples of one feature), with n >= 2."""
+    X = as_array(x, "x")
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2:
         raise DlstudyError(
-            f"{label}: expected an n×d data matrix (one sample per row), got shape {X.shape}"
+            f"x: expected an n×d data matrix (one sample per row), got shape {X.shape}"
         )
-    if X.shape[0] < min_rows:
-        raise DlstudyError(
-            f"{label}: expected at least {min_rows} samples (rows), got {X.shape[0]}"
-        )
+    if X.shape[0] < 2:
+        raise DlstudyError(f"x: expected at least 2 samples (rows), got {X.shape[0]}")
     return X
 
 
@@ -129,7 +128,7 @@ def pca(x: np.ndarray, k: int, divisor: str = "n") -> Solution:
         ``result``: ``{"mean" (d,), "eigenvalues" (d,), "components" (k, d), "projection" (n, k),
         "reconstruction" (n, d), "error", "error_per_sample", "explained_variance_ratio"}``.
     """
-    X = _data(x, min_rows=2)
+    X = _data(x)
     n, d = X.shape
     _check_k(k, d)
     ddof = _ddof(divisor)
@@ -208,6 +207,13 @@ def _covariance(cov: Any) -> np.ndarray:
     return S
 
 
+def _eigen_descending(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues λ_1 >= ... >= λ_d of a symmetric S (rounding below 0 clipped) and eigenvectors
+    as the columns of V, in the same order."""
+    lam, V = np.linalg.eigh(S)
+    return lam[::-1].clip(min=0.0), V[:, ::-1]
+
+
 @reference(
     "linear-autoencoder",
     section="autoencoders",
@@ -254,15 +260,14 @@ def linear_autoencoder(
         raise DlstudyError("linear-autoencoder: give exactly one of x (data) or cov (covariance)")
     ddof = _ddof(divisor)
     if x is not None:
-        X = _data(x, min_rows=2)
+        X = _data(x)
         Xc = X - X.mean(axis=0)
         S = Xc.T @ Xc / (X.shape[0] - ddof)
     else:
         S = _covariance(cov)
     d = S.shape[0]
     _check_k(k, d)
-    lam, V = np.linalg.eigh(S)
-    lam, V = lam[::-1].clip(min=0.0), V[:, ::-1]
+    lam, V = _eigen_descending(S)
     Vk = V[:, :k]
     P = Vk @ Vk.T
     min_error = float(lam[k:].sum())
@@ -293,10 +298,7 @@ def linear_autoencoder(
             )
         )
     if x is not None:
-        Xr = _data(x)
-        S_raw = Xr.T @ Xr / (Xr.shape[0] - ddof)
-        lam_raw, V_raw = np.linalg.eigh(S_raw)
-        lam_raw, V_raw = lam_raw[::-1].clip(min=0.0), V_raw[:, ::-1]
+        lam_raw, V_raw = _eigen_descending(X.T @ X / (X.shape[0] - ddof))
         mistakes.append(
             Mistake(
                 "uncentred",
