@@ -190,3 +190,23 @@ def test_matrix_answers_show_the_banks_six_digit_grid():
     # 6 significant digits: each entry within half a unit of its 6th digit (relative 5e-6); the
     # reference function's own numbers are the oracle
     assert rows == [pytest.approx(row, rel=5e-6) for row in q.answer]
+
+
+def test_bank_option_takes_a_folder_or_a_file_and_names_a_missing_one(tmp_path):
+    """quiz/exam/review/stats/topics read --bank as the bank loader does (dlstudy check, bank lint)."""
+    from dlstudy.errors import DlstudyError
+    from dlstudy.ui.sessions import load_bank
+
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        '[[template]]\nid = "mine.sarsa"\nsection = "td"\ndifficulty = 1\nkind = "choice"\n'
+        'title = "On-policy"\nprompt = "Which TD control method is on-policy?"\n'
+        'options = ["SARSA", "Q-learning"]\ncorrect = 0\n',
+        encoding="utf-8",
+    )
+    for extra in (mine, tmp_path):
+        bank = load_bank([extra])
+        assert bank.templates["mine.sarsa"].section == "td"
+        assert set(BANK.templates) < set(bank.templates)
+    with pytest.raises(DlstudyError, match="--bank"):
+        load_bank([tmp_path / "missing"])

@@ -20,16 +20,10 @@ from dlstudy.ui import render
 
 
 def _bank_sections(bank_dirs: Sequence[Path] | None) -> dict[str, str]:
-    """template id → section for the bank, or {} when the bank cannot be loaded (stats still work)."""
+    """template id → section for the bank."""
     from dlstudy.ui.sessions import load_bank
 
-    try:
-        bank = load_bank(bank_dirs)
-    except DlstudyError:
-        if bank_dirs:
-            raise
-        return {}
-    return {tid: t.section for tid, t in bank.templates.items()}
+    return {tid: t.section for tid, t in load_bank(bank_dirs).templates.items()}
 
 
 def collect_stats(store: Store, bank_sections: dict[str, str]) -> stats_mod.Stats:
