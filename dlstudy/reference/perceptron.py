@@ -35,9 +35,6 @@ MAX_VISITS = 2_000_000
 #: Epochs simulated for a wrong method (at least; twice the right run's if that is longer).
 MISTAKE_EPOCHS = 100
 
-#: Update rules: the right one and the wrong methods the grader names.
-RULES = ("perceptron", "update-all", "sign-dropped", "zero-as-correct")
-
 _HELP = {
     "X": "data matrix, one point per row, shape (n, d)",
     "y": "labels in {-1, +1}, length n",
