@@ -222,16 +222,20 @@ def _mistake_runs(
     return out
 
 
+def maximisers(q_row: np.ndarray) -> np.ndarray:
+    """Indices of the actions within :data:`TIE_TOL` (relative) of max Q(s, ·), in file order."""
+    best = q_row.max()
+    return np.flatnonzero(q_row >= best - TIE_TOL * max(1.0, abs(best)))
+
+
 def greedy(m: MDP, v: np.ndarray) -> tuple[dict[str, str], np.ndarray]:
     """The greedy policy w.r.t. V (first action in file order among ties within 1e-9) and Q."""
     q = m.q_values(v)
-    policy: dict[str, str] = {}
-    for s in range(m.n_states):
-        if m.is_terminal(s):
-            continue
-        best = q[s].max()
-        a = int(np.flatnonzero(q[s] >= best - TIE_TOL * max(1.0, abs(best)))[0])
-        policy[m.states[s]] = m.actions[a]
+    policy = {
+        m.states[s]: m.actions[int(maximisers(q[s])[0])]
+        for s in range(m.n_states)
+        if not m.is_terminal(s)
+    }
     return policy, q
 
 
@@ -435,8 +439,7 @@ def policy_iteration(mdp: Any, policy: Any = "uniform", gamma: float | None = No
         for s in range(m.n_states):
             if m.is_terminal(s):
                 continue
-            best = q[s].max()
-            ties = np.flatnonzero(q[s] >= best - TIE_TOL * max(1.0, abs(best)))
+            ties = maximisers(q[s])
             keep = current is not None and m.actions.index(current[m.states[s]]) in ties
             new[m.states[s]] = current[m.states[s]] if keep else m.actions[int(ties[0])]
         steps.append(Step(f"improve: π_{i + 1} = greedy(v_π{i})", new))
