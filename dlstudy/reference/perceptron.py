@@ -122,9 +122,9 @@ def run_epoch(
     return n_updates
 
 
-def _weights(state: _State, bias: bool) -> np.ndarray:
-    """w, or (w, b) as one vector when a bias is learned (the value of a checkpoint)."""
-    return np.append(state.w, state.b) if bias else state.w.copy()
+def _weights(v: _Visit, bias: bool) -> np.ndarray:
+    """w after a visit, or (w, b) as one vector when a bias is learned (a checkpoint's value)."""
+    return np.append(v.w, v.b) if bias else v.w.copy()
 
 
 def _result(state: _State, bias: bool, **extra: Any) -> dict[str, Any]:
@@ -154,7 +154,7 @@ def _visit_step(
     else:
         label += f" > 0, correct → {what} unchanged"
         detail = ""
-    return Step(label, _weights(_State(v.w, v.b), bias), detail)
+    return Step(label, _weights(v, bias), detail)
 
 
 @reference(
@@ -201,9 +201,7 @@ def perceptron_epoch(
     state = epoch("perceptron")
     steps = [_visit_step(v, X, y, eta, bias) for v in state.visits]
     steps.append(Step("updates in this epoch", state.updates))
-    checkpoints = [
-        (f"after point {v.i + 1}", _weights(_State(v.w, v.b), bias)) for v in state.visits
-    ]
+    checkpoints = [(f"after point {v.i + 1}", _weights(v, bias)) for v in state.visits]
     mistakes = [
         Mistake(
             "update-all",
@@ -317,11 +315,9 @@ def perceptron_train(
         steps += [_visit_step(v, X, y, eta, bias, e) for v in visits if v.updated]
         last = visits[-1]
         what = "(w, b)" if bias else "w"
-        steps.append(
-            Step(f"{what} after epoch {e} ({k} update(s))", _weights(_State(last.w, last.b), bias))
-        )
+        steps.append(Step(f"{what} after epoch {e} ({k} update(s))", _weights(last, bias)))
         if k > 0:
-            checkpoints.append((f"after epoch {e}", _weights(_State(last.w, last.b), bias)))
+            checkpoints.append((f"after epoch {e}", _weights(last, bias)))
     epochs = sum(1 for k in per_epoch if k > 0)
     if converged:
         note = f"epoch {len(per_epoch)} makes no update: converged"
