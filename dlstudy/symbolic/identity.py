@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlstudy.symbolic.core import (
-    PROVEN,
-    REFUTED,
-    UNDETERMINED,
-    find_counterexample,
-    simplify_to_zero,
-)
+from dlstudy.symbolic.core import PROVEN, REFUTED, UNDETERMINED, prove_equal
 from dlstudy.symbolic.parser import parse_claim
 
 EXIT_CODES = {PROVEN: 0, REFUTED: 1, UNDETERMINED: 3, "timeout": 3}
@@ -45,27 +39,25 @@ def decide(lhs: Any, rhs: Any) -> dict[str, Any]:
         entries = [(L, Rv)]
     status = PROVEN
     for k, (a, b) in enumerate(entries):
+        res = prove_equal(a, b)
         d = sp.sympify(a) - sp.sympify(b)
-        ok, how, last, _trail = simplify_to_zero(d, quick_refute=True)
         label = f"entry {k}: " if len(entries) > 1 else ""
         out["steps"].append(
             {"label": f"{label}left - right", "expr": sp.sstr(d), "pretty": pretty(d)}
         )
-        if ok:
-            out["steps"].append({"label": f"{label}{how}", "expr": "0", "pretty": "0"})
-            continue
-        point = find_counterexample(d)
-        if point is not None:
-            out["steps"].append(
-                {"label": f"{label}{how}", "expr": sp.sstr(last), "pretty": pretty(last)}
-            )
-            out["counterexample"] = point
+        out["steps"].append(
+            {
+                "label": f"{label}{res.how}",
+                "expr": sp.sstr(res.residual),
+                "pretty": pretty(res.residual),
+            }
+        )
+        if res.outcome == REFUTED:
+            out["counterexample"] = res.detail
             status = REFUTED
             break
-        out["steps"].append(
-            {"label": f"{label}{how}", "expr": sp.sstr(last), "pretty": pretty(last)}
-        )
-        status = UNDETERMINED
+        if res.outcome == UNDETERMINED:
+            status = UNDETERMINED
     out["status"] = status
     return out
 
