@@ -225,6 +225,38 @@ class _Context:
         if text not in self.notes:
             self.notes.append(text)
 
+    def record(
+        self,
+        node: Node,
+        index: str,
+        depth: int,
+        shape: Shape,
+        summary: str,
+        *,
+        weights: int | None = 0,
+        biases: int | None = 0,
+        rf: tuple[AxisRF, ...] | None = None,
+        spatial: bool = False,
+        note: str = "",
+    ) -> None:
+        """Append the table row of layer ``node`` (named after its kind: conv1, conv2, ...)."""
+        self.results.append(
+            LayerResult(
+                index,
+                self.name(node.kind),
+                node.kind,
+                node.text,
+                summary,
+                depth,
+                shape.as_list(),
+                weights,
+                biases,
+                rf,
+                spatial,
+                note=note,
+            )
+        )
+
 
 def analyze(spec: str, *, single_bias: bool = False, origin: str = "") -> Analysis:
     """Analyse a spec (inline text or a preset name): per-layer shapes, parameters and receptive
@@ -464,6 +496,42 @@ def _layer(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
     return _pointwise(node, state, ctx, depth, index)
 
 
+def _channels(node: Node, state: _State, index: str) -> tuple[int, int | None, int | None]:
+    """``(groups, C_in, C_out)`` of a convolution or transposed convolution (C_out defaults to
+    C_in); groups must divide both."""
+    groups = _positive_int(node.args["groups"], node, index, "groups")
+    c_in = state.shape.c
+    c = node.args["c"]
+    c_out = _positive_int(c, node, index, "c") if c is not None else c_in
+    for label, channels in (("input channels", c_in), ("output channels", c_out)):
+        if channels is not None and channels % groups:
+            raise _fail(node, index, f"groups={groups} must divide the {label} ({channels})")
+    return groups, c_in, c_out
+
+
+def _filter_params(
+    node: Node,
+    ctx: _Context,
+    k: tuple[int, ...],
+    groups: int,
+    c_in: int | None,
+    c_out: int | None,
+) -> tuple[int | None, int | None]:
+    """Weights and biases of a convolution or transposed convolution (``ctx.variant`` replays
+    ``no_cin`` and ``no_bias``)."""
+    weights: int | None = None
+    if c_in is not None and c_out is not None:
+        # weights = C_in · C_out / groups · k_h · k_w: torch stores C_out × C_in/groups × k_h × k_w
+        # for a conv and C_in × C_out/groups × k_h × k_w for a transposed conv, the same number
+        weights = c_in * c_out // groups * math.prod(k)
+        if ctx.variant == "no_cin":
+            weights = c_out * math.prod(k)
+    biases: int | None = (c_out if node.args["bias"] else 0) if c_out is not None else None
+    if ctx.variant == "no_bias":
+        biases = 0
+    return weights, biases
+
+
 def _conv(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
     _need_spatial(node, state, index)
     a = node.args
@@ -472,22 +540,9 @@ def _conv(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _
     s = _per_axis(a["s"], ndim, node, index, "s", 1)
     p = _per_axis(a["p"], ndim, node, index, "p", 0)
     d = _per_axis(a["d"], ndim, node, index, "d", 1)
-    groups = _positive_int(a["groups"], node, index, "groups")
-    c_in = state.shape.c
-    c_out = _positive_int(a["c"], node, index, "c") if a["c"] is not None else c_in
-    for label, c in (("input channels", c_in), ("output channels", c_out)):
-        if c is not None and c % groups:
-            raise _fail(node, index, f"groups={groups} must divide the {label} ({c})")
+    groups, c_in, c_out = _channels(node, state, index)
     dims, notes = _sliding(node, state, ctx, index, k, s, p, d, False)
-    weights: int | None = None
-    if c_in is not None and c_out is not None:
-        # weights = C_out · (C_in / groups) · k_h · k_w
-        weights = c_out * (c_in // groups) * math.prod(k)
-        if ctx.variant == "no_cin":
-            weights = c_out * math.prod(k)
-    biases: int | None = (c_out if a["bias"] else 0) if c_out is not None else None
-    if ctx.variant == "no_bias":
-        biases = 0
+    weights, biases = _filter_params(node, ctx, k, groups, c_in, c_out)
     rf, prev = _rf_update(state, ctx, "conv", k, s, p, d)
     shape = Shape("spatial", c_out, dims)
     summary = (
@@ -495,21 +550,17 @@ def _conv(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _
         f"{f' g{groups}' if groups > 1 else ''}{'' if a['bias'] else ' nobias'}"
         f" → {'?' if c_out is None else c_out}"
     )
-    ctx.results.append(
-        LayerResult(
-            index,
-            ctx.name("conv"),
-            "conv",
-            node.text,
-            summary,
-            depth,
-            shape.as_list(),
-            weights,
-            biases,
-            rf,
-            True,
-            note="; ".join(notes),
-        )
+    ctx.record(
+        node,
+        index,
+        depth,
+        shape,
+        summary,
+        weights=weights,
+        biases=biases,
+        rf=rf,
+        spatial=True,
+        note="; ".join(notes),
     )
     return _State(shape, rf, prev)
 
@@ -523,12 +574,7 @@ def _convt(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
     p = _per_axis(a["p"], ndim, node, index, "p", 0)
     op = _per_axis(a["op"], ndim, node, index, "op", 0)
     d = _per_axis(a["d"], ndim, node, index, "d", 1)
-    groups = _positive_int(a["groups"], node, index, "groups")
-    c_in = state.shape.c
-    c_out = _positive_int(a["c"], node, index, "c") if a["c"] is not None else c_in
-    for label, c in (("input channels", c_in), ("output channels", c_out)):
-        if c is not None and c % groups:
-            raise _fail(node, index, f"groups={groups} must divide the {label} ({c})")
+    groups, c_in, c_out = _channels(node, state, index)
     dims: list[int | None] = []
     for n, kk, ss, pp, oo, dd in zip(state.shape.dims, k, s, p, op, d, strict=True):
         if oo >= max(ss, dd):
@@ -541,15 +587,7 @@ def _convt(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
         if size < 1:
             raise _fail(node, index, f"output size would be {size} (below 1): padding too large")
         dims.append(size)
-    weights: int | None = None
-    if c_in is not None and c_out is not None:
-        # weights = C_in · (C_out / groups) · k_h · k_w
-        weights = c_in * (c_out // groups) * math.prod(k)
-        if ctx.variant == "no_cin":
-            weights = c_out * math.prod(k)
-    biases: int | None = (c_out if a["bias"] else 0) if c_out is not None else None
-    if ctx.variant == "no_bias":
-        biases = 0
+    weights, biases = _filter_params(node, ctx, k, groups, c_in, c_out)
     if state.rf is not None:
         ctx.note_once(
             "receptive fields are not tracked after a transposed convolution "
@@ -560,21 +598,7 @@ def _convt(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> 
         f"convT {_fmt_kernel(k)}{_fmt_axis('s', s, 1)}{_fmt_axis('p', p, 0)}"
         f"{_fmt_axis('op', op, 0)}{_fmt_axis('d', d, 1)} → {'?' if c_out is None else c_out}"
     )
-    ctx.results.append(
-        LayerResult(
-            index,
-            ctx.name("convt"),
-            "convt",
-            node.text,
-            summary,
-            depth,
-            shape.as_list(),
-            weights,
-            biases,
-            None,
-            True,
-        )
-    )
+    ctx.record(node, index, depth, shape, summary, weights=weights, biases=biases, spatial=True)
     return _State(shape, None, s)
 
 
@@ -603,21 +627,17 @@ def _pool(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _
         f"{node.kind} {_fmt_kernel(k)}{_fmt_axis('s', s, 1)}{_fmt_axis('p', p, 0)}"
         f"{_fmt_axis('d', d, 1)}{' ceil' if a['ceil'] else ''}"
     )
-    ctx.results.append(
-        LayerResult(
-            index,
-            ctx.name(node.kind),
-            node.kind,
-            node.text,
-            summary,
-            depth,
-            shape.as_list(),
-            weights,
-            biases,
-            rf,
-            True,
-            note="; ".join(notes),
-        )
+    ctx.record(
+        node,
+        index,
+        depth,
+        shape,
+        summary,
+        weights=weights,
+        biases=biases,
+        rf=rf,
+        spatial=True,
+        note="; ".join(notes),
     )
     return _State(shape, rf, prev)
 
@@ -649,22 +669,8 @@ def _adaptive(node: Node, state: _State, ctx: _Context, depth: int, index: str) 
             note = "window varies with position: receptive field not tracked"
     c = state.shape.c
     shape = Shape("spatial", c, target)
-    ctx.results.append(
-        LayerResult(
-            index,
-            ctx.name(node.kind),
-            node.kind,
-            node.text,
-            f"{node.kind} → {'×'.join(map(str, target))}",
-            depth,
-            shape.as_list(),
-            0,
-            0,
-            rf,
-            False,
-            note=note,
-        )
-    )
+    summary = f"{node.kind} → {'×'.join(map(str, target))}"
+    ctx.record(node, index, depth, shape, summary, rf=rf, note=note)
     return _State(shape, rf, prev)
 
 
@@ -678,31 +684,23 @@ def _pointwise(node: Node, state: _State, ctx: _Context, depth: int, index: str)
         weights = biases = c
     elif node.kind == "dropout" and node.args.get("p", 0.5) != 0.5:
         summary = f"dropout p={node.args['p']}"
-    ctx.results.append(
-        LayerResult(
-            index,
-            ctx.name(node.kind),
-            node.kind,
-            node.text,
-            summary,
-            depth,
-            state.shape.as_list(),
-            weights,
-            biases,
-            state.rf,
-            state.shape.kind == "spatial",
-        )
+    ctx.record(
+        node,
+        index,
+        depth,
+        state.shape,
+        summary,
+        weights=weights,
+        biases=biases,
+        rf=state.rf,
+        spatial=state.shape.kind == "spatial",
     )
     return state
 
 
 def _flatten(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _State:
     shape = _flat(state.shape)
-    ctx.results.append(
-        LayerResult(
-            index, ctx.name("flatten"), "flatten", node.text, "flatten", depth, shape.as_list()
-        )
-    )
+    ctx.record(node, index, depth, shape, "flatten")
     return _State(shape, None, state.prev_s)
 
 
@@ -727,20 +725,7 @@ def _fc(node: Node, state: _State, ctx: _Context, depth: int, index: str) -> _St
     biases = n if node.args["bias"] and ctx.variant != "no_bias" else 0
     out = Shape("seq", n, shape.dims) if shape.kind == "seq" else Shape("vector", n)
     summary = f"fc → {n}{'' if node.args['bias'] else ' nobias'}"
-    ctx.results.append(
-        LayerResult(
-            index,
-            ctx.name("fc"),
-            "fc",
-            node.text,
-            summary,
-            depth,
-            out.as_list(),
-            weights,
-            biases,
-            note=note,
-        )
-    )
+    ctx.record(node, index, depth, out, summary, weights=weights, biases=biases, note=note)
     return _State(out, None, state.prev_s)
 
 
@@ -779,19 +764,7 @@ def _recurrent(node: Node, state: _State, ctx: _Context, depth: int, index: str)
         f"{node.kind} h={h}{f' ×{layers}' if layers > 1 else ''}{' bi' if dirs == 2 else ''}"
         f"{' last' if a['last'] else ''}"
     )
-    ctx.results.append(
-        LayerResult(
-            index,
-            ctx.name(node.kind),
-            node.kind,
-            node.text,
-            summary,
-            depth,
-            out.as_list(),
-            weights,
-            biases,
-        )
-    )
+    ctx.record(node, index, depth, out, summary, weights=weights, biases=biases)
     return _State(out, None, state.prev_s)
 
 
