@@ -29,28 +29,20 @@ def _run(
     questions: list[Any],
     mode: str,
     *,
-    seed: int | None,
+    store: Store,
+    seed: int,
     time_limit: float | None = None,
     show_solutions: bool = False,
-    store: Store | None = None,
 ) -> Session:
-    own = store is None
-    store = store or Store()
-    try:
-        session = Session(questions, mode=mode, time_limit=time_limit)
-        reader = LineReader(history=history_path())
-        runner = Runner(
-            session,
-            store=store,
-            console=console(),
-            reader=reader,
-            seed=seed,
-            show_solutions=show_solutions,
-        )
-        return runner.run()
-    finally:
-        if own:
-            store.close()
+    runner = Runner(
+        Session(questions, mode=mode, time_limit=time_limit),
+        store=store,
+        console=console(),
+        reader=LineReader(history=history_path()),
+        seed=seed,
+        show_solutions=show_solutions,
+    )
+    return runner.run()
 
 
 def _count(n: int) -> str:
@@ -59,6 +51,22 @@ def _count(n: int) -> str:
 
 def _intro(text: str) -> None:
     console().print(render.Text(text, style="dim"))
+
+
+def _choose(
+    sections: Sequence[str] | None,
+    n: int,
+    difficulty: int | None,
+    seed: int | None,
+    bank_dirs: Sequence[Path] | None,
+) -> tuple[int, list[Any]]:
+    """The session seed (a new one unless given) and the questions of a quiz or an exam."""
+    wanted = select.check_sections(sections)
+    difficulty = select.check_difficulty(difficulty)
+    if seed is None:
+        seed = select.new_session_seed()
+    bank = load_bank(bank_dirs)
+    return seed, select.choose(bank, n=n, seed=seed, sections=wanted, difficulty=difficulty)
 
 
 def run_quiz(
@@ -70,18 +78,10 @@ def run_quiz(
     bank_dirs: Sequence[Path] | None,
     show_solutions: bool,
 ) -> Session:
-    wanted = select.check_sections(sections)
-    difficulty = select.check_difficulty(difficulty)
-    if seed is None:
-        seed = select.new_session_seed()
-    bank = load_bank(bank_dirs)
-    questions = select.choose(bank, n=n, seed=seed, sections=wanted, difficulty=difficulty)
-    store = Store()
-    try:
+    seed, questions = _choose(sections, n, difficulty, seed, bank_dirs)
+    with Store() as store:
         _intro(f"Quiz: {_count(len(questions))} (seed {seed}). Type help for the commands.")
-        return _run(questions, "quiz", seed=seed, show_solutions=show_solutions, store=store)
-    finally:
-        store.close()
+        return _run(questions, "quiz", store=store, seed=seed, show_solutions=show_solutions)
 
 
 def run_exam(
@@ -95,21 +95,13 @@ def run_exam(
 ) -> Session:
     if not seconds > 0:
         raise DlstudyError("--minutes must be more than 0")
-    wanted = select.check_sections(sections)
-    difficulty = select.check_difficulty(difficulty)
-    if seed is None:
-        seed = select.new_session_seed()
-    bank = load_bank(bank_dirs)
-    questions = select.choose(bank, n=n, seed=seed, sections=wanted, difficulty=difficulty)
-    store = Store()
-    try:
+    seed, questions = _choose(sections, n, difficulty, seed, bank_dirs)
+    with Store() as store:
         _intro(
             f"Exam: {_count(len(questions))} in {render.clock(seconds)} (seed {seed}). "
             "No feedback until the end; skip leaves a question blank, q hands in."
         )
-        return _run(questions, "exam", seed=seed, time_limit=seconds, store=store)
-    finally:
-        store.close()
+        return _run(questions, "exam", store=store, seed=seed, time_limit=seconds)
 
 
 def run_review(
@@ -125,8 +117,7 @@ def run_review(
     if seed is None:
         seed = select.new_session_seed()
     bank = load_bank(bank_dirs)
-    store = Store()
-    try:
+    with Store() as store:
         plan = select.plan_review(
             bank, store, limit=limit, new_per_day=new_per_day, sections=wanted
         )
@@ -144,6 +135,4 @@ def run_review(
             "Type help for the commands."
         )
         questions = select.review_questions(plan, seed)
-        return _run(questions, "review", seed=seed, show_solutions=show_solutions, store=store)
-    finally:
-        store.close()
+        return _run(questions, "review", store=store, seed=seed, show_solutions=show_solutions)
