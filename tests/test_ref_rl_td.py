@@ -73,6 +73,10 @@ def test_td0_mistakes_and_bad_input():
     assert grade(sol, named["bootstrap-terminal"]).mistake.name == "bootstrap-terminal"
     assert named["bootstrap-terminal"]["B"] == 1 + 0.5 * (2 + 0.5 * 1 - 1)
     assert grade(sol, named["updated-next"]).mistake.name == "updated-next"
+    # V(s') moved instead: δ0 = 0 + .5·1 - 1 = -.5 → V(B) = .75; δ1 = 2 + 0 - .75 → V(T) = .625
+    assert named["updated-next"] == {"A": 1, "B": 0.75, "T": 0.625}
+    # γ dropped: δ0 = 0 + 1 - 1 = 0 → V(A) = 1; δ1 = 2 + 0 - 1 = 1 → V(B) = 1.5
+    assert named["no-discount"] == {"A": 1, "B": 1.5, "T": 0}
     with pytest.raises(DlstudyError, match="no value for state 'B'"):
         call(
             "td0", {"values": {"A": 0}, "episode": ["A", 0, "B", 1, "T"], "alpha": 0.5, "gamma": 1}
