@@ -36,8 +36,6 @@ UNDETERMINED = "undetermined"
 TIMEOUT = "timeout"
 ERROR = "error"
 
-HOLDS = (PROVEN, EVIDENCE)
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -394,7 +392,6 @@ _VALUES = [
     sp.Rational(4, 9),
 ]
 _POSITIVE = [v for v in _VALUES if v > 0]
-_UNIT = [v for v in _VALUES if 0 < v < 1]
 _INTS = [sp.Integer(v) for v in (2, 1, 3, 0, 5, -1, 4, -2)]
 
 

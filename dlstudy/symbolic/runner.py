@@ -59,9 +59,6 @@ def select(ids: Sequence[str] = (), section: str | None = None) -> list[Claim]:
     return sorted(chosen, key=lambda c: (rank[c.section], ids_order.index(c.id)))
 
 
-Renderer = Callable[[Any], str]
-
-
 def _render(value: Any, style: str) -> str:
     import sympy as sp
 
