@@ -70,6 +70,10 @@ def test_reinforce_named_mistakes():
     assert wrong["gamma-t-not-t-minus-t"][2][1] == pytest.approx(0.5 * (0.25 * 4 - 1))
     assert sol.result[2][1] == pytest.approx(0.5 * (4 - 1))
     assert grade(sol, wrong["no-baseline"]).mistake.name == "no-baseline"
+    # without b: Ĝ = (1 + ½·2 + ¼·4, 2 + ½·4, 4) = (3, 4, 4); row s of the gradient is (e_a - π(·|s))·Ĝ_t
+    p1 = 1 / (1 + np.exp(-2))  # π(0|s1) = softmax(1, -1)_0 = σ(2)
+    expected = [[-1.5, 1.5], [4 * (1 - p1), -4 * (1 - p1)], [-2, 2]]
+    np.testing.assert_allclose(wrong["no-baseline"], expected, atol=1e-12)
 
 
 @settings(max_examples=100, deadline=None)
