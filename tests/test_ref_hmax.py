@@ -76,9 +76,14 @@ def test_c_cell_matches_torch_pooling(h, w, k, stride, seed):
     np.testing.assert_allclose(sol.result, F.max_pool2d(t, k, st_)[0, 0].numpy())
     avg = next(m for m in sol.mistakes if m.name == "average").value
     np.testing.assert_allclose(avg, F.avg_pool2d(t, k, st_)[0, 0].numpy(), rtol=1e-12)
+    total = next(m for m in sol.mistakes if m.name == "sum").value
+    summed = F.avg_pool2d(t, k, st_, divisor_override=1)[0, 0].numpy()  # sum pooling
+    np.testing.assert_allclose(total, summed, rtol=1e-12)
     v = rng.random(size=h + w)
     sol1 = hmax_c_cell(v, k, stride)
     np.testing.assert_allclose(sol1.result, F.max_pool1d(torch.tensor(v)[None], k, st_)[0].numpy())
+    avg1 = next(m for m in sol1.mistakes if m.name == "average").value
+    np.testing.assert_allclose(avg1, F.avg_pool1d(torch.tensor(v)[None], k, st_)[0].numpy())
 
 
 def test_c_cell_over_the_whole_pool():
