@@ -15,6 +15,7 @@ import numpy as np
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
 from dlstudy.reference.activations import fmt, out
+from dlstudy.reference.pooling import pool2d_forward
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference, require_ndim
 
 
@@ -185,16 +186,14 @@ def hmax_c_cell(s: np.ndarray, k: int = 0, stride: int = 0) -> Solution:
         ]
         return Solution(c, steps, mistakes)
     st = stride or k
-    s2 = np.atleast_2d(s) if s.ndim < 2 else s
-    window = (1, k) if s.ndim < 2 else (k, k)
+    s2 = np.atleast_2d(s)
+    # a vector is a 1-row map pooled by 1×k windows
+    window, step = ((k, k), (st, st)) if s.ndim == 2 else ((1, k), (1, st))
     if s2.shape[0] < window[0] or s2.shape[1] < window[1]:
         raise DlstudyError(f"k: pool {window} larger than the responses {s2.shape}")
-    views = np.lib.stride_tricks.sliding_window_view(s2, window)[
-        :: (st if s.ndim == 2 else 1), ::st
-    ]
-    pooled = views.max(axis=(-2, -1))
-    mean = views.mean(axis=(-2, -1))
-    total = views.sum(axis=(-2, -1))
+    pooled = pool2d_forward(s2[None, None], window, step, (0, 0), "max")[0][0, 0]
+    mean = pool2d_forward(s2[None, None], window, step, (0, 0), "avg")[0][0, 0]
+    total = mean * (window[0] * window[1])
     if s.ndim < 2:
         pooled, mean, total = pooled[0], mean[0], total[0]
     steps = [Step(f"max over each pool of size {k}, stride {st}", pooled)]
