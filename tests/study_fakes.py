@@ -172,10 +172,6 @@ def install() -> None:
     sessions.load_bank = lambda extra_dirs=None: FakeBank()
 
 
-def right_answer(question: FakeQuestion) -> str:
-    return question.answer_text
-
-
 if __name__ == "__main__":  # the CLI with the fake bank: python tests/study_fakes.py quiz ...
     install()
     from dlstudy.cli import main

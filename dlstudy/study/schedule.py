@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fsrs import Card, Rating, Scheduler, State
+from fsrs import Card, Rating, Scheduler
 
 #: Seconds per difficulty level under which a right answer without hints is rated Easy.
 FAST_SECONDS = 20.0
 #: Seconds per difficulty level over which a right answer is rated Hard.
 SLOW_SECONDS = 120.0
-#: Default number of new templates introduced per day by ``dlstudy review``.
-NEW_PER_DAY = 5
 
 _scheduler: Scheduler | None = None
 
@@ -79,9 +77,3 @@ def review(card: Card, rating: Rating, when: datetime, seconds: float | None = N
 def retrievability(card: Card, when: datetime | None = None) -> float:
     """The probability of recall now, as the package computes it (0 for a card never reviewed)."""
     return float(scheduler().get_card_retrievability(card, when or now_utc()))
-
-
-def state_name(card: Card) -> str:
-    return {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}[
-        card.state
-    ]

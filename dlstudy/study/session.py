@@ -274,9 +274,6 @@ class Session:
 
     # -- results ---------------------------------------------------------------------------------
 
-    def done_items(self) -> list[Item]:
-        return [i for i in self.items if i.done]
-
     def summary(self) -> list[SectionSummary]:
         """Per section (in the order first met): questions finished, right, score and time."""
         out: dict[str, SectionSummary] = {}

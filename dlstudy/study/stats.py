@@ -14,7 +14,7 @@ Definitions (the ones ``dlstudy stats`` and ``dlstudy topics`` print):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +81,6 @@ class Stats:
     due_now: int = 0
     cards: int = 0
     store: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def accuracy(self) -> float | None:

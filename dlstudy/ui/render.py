@@ -17,7 +17,6 @@ from rich.table import Table
 from rich.text import Text
 
 from dlstudy.output import format_number
-from dlstudy.sections import SECTIONS, TITLES
 from dlstudy.ui.plot import bar_chart
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def answer_renderable(question: Any) -> Text:
 # -- questions ------------------------------------------------------------------------------------
 
 
-def question(console: Console, session: Session, item: Item, seed: int | None = None) -> None:
+def question(console: Console, session: Session, item: Item) -> None:
     q = item.question
     k, n = session.position
     template = q.template
@@ -87,8 +86,6 @@ _OPTION = re.compile(r"\s*([a-z])\)\s+(.*)\Z")
 
 def _prompt(console: Console, prompt: str) -> None:
     """The prompt as text; choice lines ``a) ...`` as a grid so a long option wraps under itself."""
-    from rich.table import Table
-
     text: list[str] = []
     options: list[tuple[str, str]] = []
 
@@ -391,10 +388,3 @@ def topics_view(console: Console, rows: Sequence[dict[str, Any]], claims_known: 
         notes.append("Claims: derivations of the notes checked by dlstudy verify.")
     for n in notes:
         console.print(Text(n, style="dim"))
-
-
-def section_title(section: str) -> str:
-    return TITLES.get(section, section)
-
-
-CHAPTERS = {s[0]: s[2] for s in SECTIONS}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import console, print_json, to_jsonable
+from dlstudy.output import console, err_console, print_json, to_jsonable
 from dlstudy.sections import SECTIONS
 from dlstudy.study import stats as stats_mod
 from dlstudy.study.store import ATTEMPT_COLUMNS, Store
@@ -70,17 +70,11 @@ def run_stats(*, as_json: bool, export_to: Path | None, bank_dirs: Sequence[Path
         result = collect_stats(store, bank_sections)
         if export_to is not None:
             count = export(store, export_to)
-            render.notice(console_err(), f"Exported {count} attempts to {export_to}.", "dim")
+            render.notice(err_console(), f"Exported {count} attempts to {export_to}.", "dim")
     if as_json:
         print_json(result.to_json())
     else:
         render.stats_view(console(), result)
-
-
-def console_err() -> Any:
-    from dlstudy.output import err_console
-
-    return err_console()
 
 
 def claims_by_section() -> dict[str, int] | None:

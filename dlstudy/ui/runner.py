@@ -102,7 +102,7 @@ class Runner:
             if item is None:
                 break
             if item is not shown:
-                render.question(self.console, s, item, self.seed)
+                render.question(self.console, s, item)
                 shown = item
             try:
                 line = self.reader.read(render.prompt_text(s), timeout=s.remaining())
