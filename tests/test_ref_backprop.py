@@ -137,6 +137,35 @@ def test_mistake_values_differ_from_the_answer():
         assert grade(sol, m.value).mistake.name == m.name
 
 
+def test_squared_without_half_and_dw_with_z_against_autograd():
+    x, y, Ws, bs = _two_layer()
+    mistakes = {m.name: m.value for m in mlp_backward(x, y, Ws, bs).mistakes}
+    # C = ‖a² - y‖² without the ½, differentiated by torch
+    W1, W2 = (torch.tensor(W, requires_grad=True) for W in Ws)
+    z1 = W1 @ torch.tensor(x) + torch.tensor(bs[0])
+    z1.retain_grad()
+    z2 = W2 @ torch.sigmoid(z1) + torch.tensor(bs[1])
+    z2.retain_grad()
+    C = ((torch.sigmoid(z2) - torch.tensor(y)) ** 2).sum()
+    C.backward()
+    no_half = mistakes["squared-without-half"]
+    assert no_half["loss"] == pytest.approx(C.item(), rel=1e-12)
+    for got, grad in [
+        ("delta1", z1.grad),
+        ("delta2", z2.grad),
+        ("dW1", W1.grad),
+        ("dW2", W2.grad),
+    ]:
+        np.testing.assert_allclose(no_half[got], grad.numpy(), rtol=1e-12, err_msg=got)
+    # dW-with-z: the right δ's, but ∂W² = δ² (z¹)ᵀ instead of δ² (a¹)ᵀ (∂W¹ = δ¹ xᵀ: a⁰ = x)
+    zs, _, _, _, _ = torch_net(x, y, Ws, bs, "sigmoid", "sigmoid", "squared")
+    with_z = mistakes["dW-with-z"]
+    np.testing.assert_allclose(
+        with_z["dW2"], np.outer(zs[1].grad.numpy(), zs[0].detach().numpy()), rtol=1e-12
+    )
+    np.testing.assert_allclose(with_z["dW1"], np.outer(zs[0].grad.numpy(), x), rtol=1e-12)
+
+
 def test_forward_worked_example_and_mistakes():
     # z¹ = [0.5·1 − 0.5·(−1), 1 − 0.5] + [0, 0.5] = [1, 1]; relu → [1, 1]; z² = [0, 2.5] + b² = [−0.5, 2.5]
     x, _, Ws, bs = _two_layer()
