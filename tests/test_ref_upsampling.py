@@ -110,6 +110,16 @@ def test_hand_example_steps_and_mistakes():
     assert grade(sol, flipped.tolist()).mistake.name == "kernel-flipped"
 
 
+def test_overlapping_stamps_assigned_instead_of_added_is_named():
+    # x = [1, 2], K = [1, 1], stride 1: the stamps [1, 1] at 0 and [2, 2] at 1 overlap at 1.
+    # Added: [1, 1 + 2, 2]; assigned (the later stamp wins): [1, 2, 2].
+    sol = call("conv-transpose2d", {"input": [1.0, 2.0], "kernel": [1.0, 1.0]})
+    expected = F.conv_transpose1d(_t([[[1.0, 2.0]]]), _t([[[1.0, 1.0]]]))[0, 0].numpy()
+    np.testing.assert_allclose(sol.result, expected)
+    np.testing.assert_allclose(sol.result, [1, 3, 2])
+    assert grade(sol, [1, 2, 2]).mistake.name == "overlaps-not-added"
+
+
 def test_padding_ignored_is_named_with_its_larger_shape():
     x = [[1.0, 2.0], [3.0, 4.0]]
     k = [[1.0, 2.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]
