@@ -207,7 +207,8 @@ def _grade_numeric(expected: Expected, text: str) -> Grade:
 
 
 def _check_shape(want: Any, given: Any, shown: str, kind: str) -> None:
-    if isinstance(want, list) == isinstance(given, list) and _shape(want) == _shape(given):
+    same_kind = isinstance(want, list) == isinstance(given, list)
+    if same_kind and grading.shape_of(want) == grading.shape_of(given):
         return
     if not isinstance(want, list) and isinstance(given, list) and len(given) == 1:
         return
@@ -215,14 +216,6 @@ def _check_shape(want: Any, given: Any, shown: str, kind: str) -> None:
     if kind == "integer" and not isinstance(want, list):
         expected_text = "one integer"
     raise AnswerError(f"expected {expected_text}, read {shape_text(given)}: {shown}")
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    shape: list[int] = []
-    while isinstance(x, list):
-        shape.append(len(x))
-        x = x[0] if x else None
-    return tuple(shape)
 
 
 def _count(x: Any) -> int:

@@ -23,6 +23,7 @@ from dlstudy.answers.expr import (
     has_float,
     to_text,
 )
+from dlstudy.grading import shape_of
 
 _TRUE = ("yes", "y", "true", "t", "1", "correct", "right")
 _FALSE = ("no", "n", "false", "f", "0", "incorrect", "wrong")
@@ -123,11 +124,7 @@ def _is_integer_literal(node: Node) -> bool:
 
 
 def shape_text(values: Any) -> str:
-    shape: list[int] = []
-    x = values
-    while isinstance(x, list):
-        shape.append(len(x))
-        x = x[0] if x else None
+    shape = shape_of(values)
     if not shape:
         return "a number"
     if len(shape) == 1:
