@@ -21,11 +21,18 @@ import numpy as np
 
 from dlstudy import grading
 from dlstudy.answers.expr import AnswerError, Node, Parser, evaluate, fold_constants, to_text
-from dlstudy.answers.grade import KINDS, Expected, ExprMistake, Grade, grade_answer
+from dlstudy.answers.grade import (
+    KINDS,
+    Expected,
+    ExprMistake,
+    Grade,
+    grade_answer,
+    numerically_equal,
+)
 from dlstudy.bank import generators, render
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import to_jsonable
-from dlstudy.sections import TITLES, check_section
+from dlstudy.sections import check_section
 
 MAX_TRIES = 100
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -113,14 +120,6 @@ class Template:
     explanation: str = ""
     partial: bool = False
 
-    @property
-    def section_title(self) -> str:
-        return TITLES.get(self.section, self.section)
-
-    @property
-    def answer_kind(self) -> str:
-        return self.kind
-
     def where(self, what: str = "") -> str:
         return f"{self.file}: {self.id}" + (f": {what}" if what else "")
 
@@ -186,8 +185,6 @@ class Template:
             for m in self.misconceptions:
                 if m.expression:
                     node = self._parse_expression(m.expression, values, f"misconceptions.{m.name}")
-                    from dlstudy.answers.grade import numerically_equal
-
                     symbols = sorted(set(self.symbols))
                     if numerically_equal(node, expression_node, symbols):
                         raise Resample(f"misconception {m.name} equals the answer")
@@ -325,6 +322,7 @@ class Template:
 
         feedback = {m.name: m.feedback for m in self.misconceptions}
         listed = set(feedback)
+        tolerance = (0.0, 0.0) if self.kind == "integer" else (self.rtol, self.atol)
         out = []
         for m in solution.mistakes:
             try:
@@ -333,7 +331,7 @@ class Template:
                     value = _as_list(value)
             except TemplateError:
                 continue
-            equal = _matches(value, answer, self.rtol, self.atol, self.kind)
+            equal = grading.matches(answer, value, *tolerance)
             if m.name in listed and equal:
                 raise Resample(f"misconception {m.name} equals the answer")
             if equal:
@@ -386,15 +384,6 @@ def _kind_of(v: Any) -> str:
     if isinstance(v, list):
         return f"a list of {len(v)}"
     return repr(v)
-
-
-def _matches(a: Any, b: Any, rtol: float, atol: float, kind: str) -> bool:
-    if kind == "integer":
-        rtol, atol = 0.0, 0.0
-    try:
-        return not grading.diff(b, a, rtol, atol)
-    except DlstudyError:
-        return False
 
 
 def _option_index(options: list[str], value: Any) -> int | None:
