@@ -27,7 +27,6 @@ class BankFile:
     path: str
     templates: list[Template] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    n_tables: int = 0
 
 
 @dataclass
@@ -176,7 +175,6 @@ def _parse_file(path: Path, size: int) -> BankFile:
     if not isinstance(tables, list):
         out.problems.append(f"{name}: 'template' must be an array of tables ([[template]])")
         return out
-    out.n_tables = len(tables)
     for i, raw in enumerate(tables):
         template, problems = parse_template(raw, name, i)
         out.problems += problems
@@ -204,7 +202,7 @@ def load_bank(
     seen: dict[str, str] = {}
     for path in paths:
         bf = load_file(path)
-        kept = BankFile(bf.path, problems=list(bf.problems), n_tables=bf.n_tables)
+        kept = BankFile(bf.path, problems=list(bf.problems))
         for t in bf.templates:
             if t.id in seen:
                 kept.problems.append(
