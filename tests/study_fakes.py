@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dlstudy.errors import DlstudyError  # noqa: E402
+from dlstudy.sections import SECTION_IDS  # noqa: E402
 
 
 class FakeAnswerError(DlstudyError):
@@ -158,12 +159,13 @@ class FakeBank:
         return self.templates[tid]
 
     def select(self, sections: Any = None, difficulty: Any = None) -> list[FakeTemplate]:
+        """Like ``Bank.select``: in the order of the notes (section, difficulty, id)."""
         out = list(self.templates.values())
         if sections:
             out = [t for t in out if t.section in sections]
         if difficulty is not None:
             out = [t for t in out if t.difficulty == difficulty]
-        return out
+        return sorted(out, key=lambda t: (SECTION_IDS.index(t.section), t.difficulty, t.id))
 
 
 def install() -> None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from dlstudy.errors import DlstudyError
-from dlstudy.sections import SECTION_IDS, check_section
+from dlstudy.sections import check_section
 
 #: Question seeds are drawn from 1..QUESTION_SEEDS (short enough to type back into ``dlstudy check``).
 QUESTION_SEEDS = 9999
@@ -44,12 +44,6 @@ def check_difficulty(difficulty: int | None) -> int | None:
     if difficulty is not None and difficulty not in (1, 2, 3):
         raise DlstudyError(f"--difficulty must be 1, 2 or 3, not {difficulty}")
     return difficulty
-
-
-def _syllabus_key(template: Any) -> tuple[int, int, str]:
-    section = template.section
-    order = SECTION_IDS.index(section) if section in SECTION_IDS else len(SECTION_IDS)
-    return order, int(template.difficulty), template.id
 
 
 def choose(
@@ -120,7 +114,7 @@ def plan_review(
     due = [available[tid] for tid, _ in store.due(when) if tid in available][:limit]
     seen = set(store.cards())
     allowed = max(0, new_per_day - store.introduced_today(when))
-    fresh = sorted((t for tid, t in available.items() if tid not in seen), key=_syllabus_key)
+    fresh = [t for tid, t in available.items() if tid not in seen]  # the bank's order: the notes
     new = fresh[: max(0, min(allowed, limit - len(due)))]
     upcoming = store.next_due()
     return ReviewPlan(due=due, new=new, new_allowed=allowed, next_due=upcoming)
