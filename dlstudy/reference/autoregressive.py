@@ -12,8 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
-from dlstudy.reference.rnn import finite_result
+from dlstudy.reference.registry import (
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_vector,
+    finite_result,
+    reference,
+)
 
 
 def _binary(x: object, label: str = "x") -> np.ndarray:

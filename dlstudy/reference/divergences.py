@@ -18,8 +18,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
-from dlstudy.reference.rnn import finite_result
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
 
 #: How far from 1 a distribution's sum may be.
 SUM_TOL = 1e-6

@@ -13,8 +13,15 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.divergences import as_distribution, js_divergence, same_length
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
-from dlstudy.reference.rnn import finite_result
+from dlstudy.reference.registry import (
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_vector,
+    finite_result,
+    reference,
+)
 
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:

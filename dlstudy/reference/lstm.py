@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
-from dlstudy.reference.rnn import COUNT_HELP, as_vector, finite_result, param_count_solution
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
+from dlstudy.reference.rnn import COUNT_HELP, as_vector, param_count_solution
 
 LSTM_GATES = ("i", "f", "g", "o")
 GRU_GATES = ("r", "z", "n")

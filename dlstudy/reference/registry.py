@@ -17,6 +17,7 @@ functions through :func:`call`, which coerces and validates user values.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import math
@@ -162,6 +163,41 @@ def reference(
         return func
 
     return decorate
+
+
+def _numbers(x: Any) -> list[float]:
+    if isinstance(x, dict):
+        return [v for value in x.values() for v in _numbers(value)]
+    if isinstance(x, str) or x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return [v for value in x for v in _numbers(value)]
+    return np.asarray(x, dtype=np.float64).ravel().tolist()
+
+
+def finite_result(func: Callable[..., Solution]) -> Callable[..., Solution]:
+    """Run a reference function with numpy's floating-point warnings off and turn a non-finite
+    answer (finite but extreme inputs that overflow float64) or a failed decomposition into the
+    domain error."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Solution:
+        with np.errstate(all="ignore"):
+            try:
+                sol = func(*args, **kwargs)
+            except (np.linalg.LinAlgError, OverflowError):
+                raise DlstudyError(
+                    "the numbers are too extreme for float64 arithmetic; use smaller values"
+                ) from None
+        if not all(np.isfinite(v) for v in _numbers(sol.result)):
+            raise DlstudyError(
+                "the result overflows float64 (inputs too large or too close to 0); "
+                "use smaller values"
+            )
+        sol.mistakes = [m for m in sol.mistakes if all(np.isfinite(v) for v in _numbers(m.value))]
+        return sol
+
+    return wrapper
 
 
 def load_all() -> dict[str, RefFunc]:

@@ -11,55 +11,15 @@ Model (the notes' first form; torch's ``nn.RNN`` with ``nonlinearity="tanh"``):
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25}
-
-
-# ------------------------------------------------------------------------------- numeric guard
-
-
-def _leaves(x: Any) -> list[float]:
-    if isinstance(x, dict):
-        return [v for value in x.values() for v in _leaves(value)]
-    if isinstance(x, str) or x is None:
-        return []
-    if isinstance(x, (list, tuple)):
-        return [v for value in x for v in _leaves(value)]
-    return np.asarray(x, dtype=np.float64).ravel().tolist()
-
-
-def finite_result(func: Callable[..., Solution]) -> Callable[..., Solution]:
-    """Run a reference function with numpy's floating-point warnings off and turn a non-finite
-    answer (finite but extreme inputs that overflow float64) or a failed decomposition into the
-    domain error."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Solution:
-        with np.errstate(all="ignore"):
-            try:
-                sol = func(*args, **kwargs)
-            except (np.linalg.LinAlgError, OverflowError):
-                raise DlstudyError(
-                    "the numbers are too extreme for float64 arithmetic; use smaller values"
-                ) from None
-        if not all(np.isfinite(v) for v in _leaves(sol.result)):
-            raise DlstudyError(
-                "the result overflows float64 (inputs too large or too close to 0); "
-                "use smaller values"
-            )
-        sol.mistakes = [m for m in sol.mistakes if all(np.isfinite(v) for v in _leaves(m.value))]
-        return sol
-
-    return wrapper
 
 
 # ------------------------------------------------------------------------------------- arguments

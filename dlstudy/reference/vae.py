@@ -11,8 +11,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.divergences import gaussian_kl_terms
-from dlstudy.reference.registry import Mistake, Solution, Step, as_vector, reference
-from dlstudy.reference.rnn import finite_result
+from dlstudy.reference.registry import Mistake, Solution, Step, as_vector, finite_result, reference
 
 _SIGMA_HELP = {
     "mu": "encoder mean μ (vector of length J)",
