@@ -228,16 +228,14 @@ def conv_transpose2d(
             (
                 "overlaps-not-added",
                 "where stamped kernels overlap their contributions add up: you kept only one",
-                layout.squeeze(_overwrite(x4, w4, s, p, op, d, (ho, wo))),
+                layout.squeeze(_overwrite(x4, w4, s, p, d, (ho, wo))),
             )
         )
     mistakes = [Mistake(n, m, v) for n, m, v in candidates if not same_value(v, result)]
     return Solution(result, steps, mistakes, convention=CONVENTION)
 
 
-def _overwrite(
-    x4: np.ndarray, w4: np.ndarray, s: Pair, p: Pair, op: Pair, d: Pair, out: Pair
-) -> np.ndarray:
+def _overwrite(x4: np.ndarray, w4: np.ndarray, s: Pair, p: Pair, d: Pair, out: Pair) -> np.ndarray:
     """The wrong method that assigns each stamp instead of adding (later stamps win)."""
     _, _cin, h, wd = x4.shape
     _, cout, kh, kw = w4.shape
