@@ -21,7 +21,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
-from dlstudy.reference.rnn import COUNT_HELP, as_vector, param_count_solution
+from dlstudy.reference.rnn import COUNT_HELP, sized_vector, param_count_solution
 
 LSTM_GATES = ("i", "f", "g", "o")
 GRU_GATES = ("r", "z", "n")
@@ -36,8 +36,8 @@ def cell_args(
     x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, n_gates: int, cell: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Validated x (I), h (H), W_ih (G·H×I), W_hh (G·H×H), b_ih, b_hh (G·H) of a gated cell."""
-    xv = as_vector(x, "x")
-    hv = as_vector(h, "h")
+    xv = sized_vector(x, "x")
+    hv = sized_vector(h, "h")
     n_in, n_h = xv.size, hv.size
     rows = n_gates * n_h
     origin = f"for H = {n_h} (the length of h) and I = {n_in} (the length of x)"
@@ -54,7 +54,7 @@ def cell_args(
             )
         weights.append(arr)
     biases = [
-        as_vector(b, label, rows, default=0.0) for label, b in (("b_ih", b_ih), ("b_hh", b_hh))
+        sized_vector(b, label, rows, default=0.0) for label, b in (("b_ih", b_ih), ("b_hh", b_hh))
     ]
     return xv, hv, weights[0], weights[1], biases[0], biases[1]
 
@@ -132,7 +132,7 @@ def lstm_cell(
         ``result``: ``{"h": h' (H,), "c": c' (H,)}``.
     """
     xv, hv, W_ih, W_hh, bi, bh = cell_args(x, h, w_ih, w_hh, b_ih, b_hh, 4, "the LSTM")
-    cv = as_vector(c, "c", hv.size)
+    cv = sized_vector(c, "c", hv.size)
     s = lstm_step(xv, hv, cv, W_ih, W_hh, bi, bh)
     steps = [
         Step("pre-activations W_ih x + b_ih + W_hh h + b_hh (blocks i, f, g, o)", s["a"]),

@@ -43,7 +43,7 @@ def as_matrix(value: Any, label: str, shape: tuple[int | None, int | None]) -> n
     return arr
 
 
-def as_vector(
+def sized_vector(
     value: Any, label: str, n: int | None = None, default: float | None = None
 ) -> np.ndarray:
     """A 1-D float array of length ``n``; ``None`` gives ``default`` repeated, a number broadcasts."""
@@ -95,9 +95,9 @@ def rnn_args(
         W,
         U,
         X,
-        as_vector(b, "b", n_h, default=0.0),
-        as_vector(h0, "h0", n_h, default=0.0),
-        as_vector(b_hh, "b_hh", n_h, default=0.0),
+        sized_vector(b, "b", n_h, default=0.0),
+        sized_vector(h0, "h0", n_h, default=0.0),
+        sized_vector(b_hh, "b_hh", n_h, default=0.0),
     )
 
 
