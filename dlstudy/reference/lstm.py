@@ -21,7 +21,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
-from dlstudy.reference.rnn import COUNT_HELP, sized_vector, param_count_solution
+from dlstudy.reference.rnn import COUNT_HELP, param_count_solution, sized_vector
 
 LSTM_GATES = ("i", "f", "g", "o")
 GRU_GATES = ("r", "z", "n")
