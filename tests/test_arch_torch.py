@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from dlstudy.arch import analyze, analyze_nodes, parse, preset_text
+from dlstudy.arch import analyze, analyze_nodes, parse, preset_text, recurrent_params
 from dlstudy.errors import DlstudyError
 
 torch.set_grad_enabled(True)
@@ -412,6 +412,27 @@ def test_single_bias_convention_removes_one_bias_vector_per_gate(kind: str, gate
     assert two.total_params == torch_total
     assert two.total_params - one.total_params == 2 * gates * 9  # two layers, one vector each
     assert "torch" in two.convention and "textbook" in one.convention
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["rnn", "gru", "lstm"]),
+    n_in=st.integers(1, 6),
+    h=st.integers(1, 6),
+    layers=st.integers(1, 3),
+    bidirectional=st.booleans(),
+    bias=st.booleans(),
+)
+def test_recurrent_params_is_torch_numel(
+    kind: str, n_in: int, h: int, layers: int, bidirectional: bool, bias: bool
+) -> None:
+    cls, gates = {"rnn": (nn.RNN, 1), "gru": (nn.GRU, 3), "lstm": (nn.LSTM, 4)}[kind]
+    net = cls(n_in, h, num_layers=layers, bidirectional=bidirectional, bias=bias)
+    weights, biases = recurrent_params(
+        gates, n_in, h, layers=layers, directions=2 if bidirectional else 1, biases=2 * bias
+    )
+    assert weights == sum(p.numel() for name, p in net.named_parameters() if "weight" in name)
+    assert biases == sum(p.numel() for name, p in net.named_parameters() if "bias" in name)
 
 
 def test_variant_params_are_the_wrong_methods() -> None:

@@ -13,7 +13,13 @@ from __future__ import annotations
 from dlstudy.arch.engine import Analysis, AxisRF, LayerResult, Shape, analyze, analyze_nodes
 from dlstudy.arch.parser import Node, parse
 from dlstudy.arch.presets import PRESETS, preset_path, preset_text
-from dlstudy.arch.sizes import convt_output_size, divides_exactly, output_size, pool_output_size
+from dlstudy.arch.sizes import (
+    convt_output_size,
+    divides_exactly,
+    output_size,
+    pool_output_size,
+    recurrent_params,
+)
 
 __all__ = [
     "PRESETS",
@@ -31,4 +37,5 @@ __all__ = [
     "pool_output_size",
     "preset_path",
     "preset_text",
+    "recurrent_params",
 ]

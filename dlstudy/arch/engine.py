@@ -28,6 +28,7 @@ from dlstudy.arch.sizes import (
     divides_exactly,
     output_size,
     pool_output_size,
+    recurrent_params,
 )
 from dlstudy.errors import DlstudyError
 
@@ -741,24 +742,14 @@ def _recurrent(node: Node, state: _State, ctx: _Context, depth: int, index: str)
     h = _positive_int(a["h"], node, index, "h")
     layers = _positive_int(a["layers"], node, index, "layers")
     dirs = 2 if a["bidirectional"] else 1
-    gates = GATES[node.kind]
-    if ctx.variant == "one_gate":
-        gates = 1
+    gates = 1 if ctx.variant == "one_gate" else GATES[node.kind]
     single = ctx.single_bias != (ctx.variant == "other_bias")
+    per_gate = (1 if single else 2) if a["bias"] and ctx.variant != "no_bias" else 0
     ctx.recurrent = True
-    f = state.shape.c
-    weights: int | None = 0
-    biases = 0
-    for layer in range(layers):
-        n_in = f if layer == 0 else h * dirs
-        # per direction: gates·H·(n_in + H) weights (W_ih and W_hh)
-        if weights is not None:
-            weights = None if n_in is None else weights + dirs * gates * h * (n_in + h)
-        # per direction: gates·H biases, twice in torch (b_ih and b_hh)
-        if a["bias"]:
-            biases += dirs * gates * h * (1 if single else 2)
-    if ctx.variant == "no_bias":
-        biases = 0
+    # a sequence always knows its features F: input(t=,f=) requires f
+    f: int = state.shape.c  # type: ignore[assignment]
+    # per layer and direction: gates·H·(I_l + H) weights, gates·H per bias vector
+    weights, biases = recurrent_params(gates, f, h, layers=layers, directions=dirs, biases=per_gate)
     out = Shape("vector", h * dirs) if a["last"] else Shape("seq", h * dirs, state.shape.dims)
     summary = (
         f"{node.kind} h={h}{f' ×{layers}' if layers > 1 else ''}{' bi' if dirs == 2 else ''}"

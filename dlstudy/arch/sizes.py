@@ -42,3 +42,30 @@ def convt_output_size(n: int, k: int, s: int = 1, p: int = 0, op: int = 0, d: in
     .. math:: n_{out} = (n - 1)s - 2p + d(k-1) + op + 1
     """
     return (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+def recurrent_params(
+    gates: int, n_in: int, h: int, *, layers: int = 1, directions: int = 1, biases: int = 2
+) -> tuple[int, int]:
+    """``(weights, biases)`` of a stacked RNN (``gates=1``), GRU (3) or LSTM (4) in torch's layout.
+
+    .. math:: \\text{weights} = D\\,g\\,H\\,\\big[(I + H) + (L-1)(DH + H)\\big], \\qquad
+              \\text{biases} = L\\,D\\,g\\,b\\,H
+
+    Each of the L layers and D directions has g gate blocks W_ih (H × I_l) and W_hh (H × H), with
+    I_1 = I and I_l = D·H after the first layer, and b bias vectors of H per gate block (torch: 2,
+    b_ih and b_hh; the textbook cell: 1; no bias: 0).
+
+    Parameters
+    ----------
+    gates : int
+        Gate blocks g per cell.
+    n_in, h : int
+        Input size I and hidden size H.
+    layers, directions : int
+        Stacked layers L and directions D (2 when bidirectional).
+    biases : int
+        Bias vectors b per gate block.
+    """
+    weights = directions * gates * h * ((n_in + h) + (layers - 1) * (directions * h + h))
+    return weights, layers * directions * gates * biases * h
