@@ -17,15 +17,20 @@ from dlstudy.reference import registry
 from dlstudy.reference.perceptron import perceptron_epoch, perceptron_train
 
 
-def hand_loop(X, y, w, eta, epochs):
-    """The textbook loop, written plainly: returns w, total mistakes, epochs with a mistake."""
+def hand_loop(X, y, w, eta, epochs, zero_is_wrong=True, signed=True):
+    """The textbook loop, written plainly: returns w, total mistakes, epochs with a mistake.
+
+    ``zero_is_wrong=False`` treats y·wᵀx = 0 as correct and ``signed=False`` drops y from the
+    update (the wrong methods a student may use)."""
     w = [float(v) for v in w]
     total, busy = 0, 0
     for _ in range(epochs):
         mistakes = 0
         for xi, yi in zip(X, y, strict=True):
-            if yi * sum(a * b for a, b in zip(w, xi, strict=True)) <= 0:
-                w = [a + eta * yi * b for a, b in zip(w, xi, strict=True)]
+            score = yi * sum(a * b for a, b in zip(w, xi, strict=True))
+            if score < 0 or (score == 0 and zero_is_wrong):
+                step = yi if signed else 1
+                w = [a + eta * step * b for a, b in zip(w, xi, strict=True)]
                 mistakes += 1
         total += mistakes
         if mistakes == 0:
@@ -82,6 +87,23 @@ def test_epoch_and_train_match_hand_loop(n, d, eta, seed):
     np.testing.assert_allclose(tr.result["w"], w)
     assert tr.result["updates"] == total
     assert tr.result["epochs"] == busy
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_train_mistakes_match_the_hand_loop_run_the_wrong_way(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, size=(n, d)).astype(float)
+    y = rng.choice([-1.0, 1.0], size=n)
+    mistakes = {m.name: m.value for m in perceptron_train(X, y, max_epochs=20).mistakes}
+    for name, flags in [
+        ("zero-as-correct", {"zero_is_wrong": False}),
+        ("sign-dropped", {"signed": False}),
+    ]:
+        w, total, busy = hand_loop(X.tolist(), y.tolist(), [0.0] * d, 1.0, 20, **flags)
+        np.testing.assert_allclose(mistakes[name]["w"], w, err_msg=name)
+        assert mistakes[name]["updates"] == total, name
+        assert mistakes[name]["epochs"] == busy, name
 
 
 @settings(max_examples=100, deadline=None)
