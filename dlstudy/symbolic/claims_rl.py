@@ -285,12 +285,14 @@ def dqn_loss(c: Check) -> None:
 @notes_version("dqn-loss", kind="identity: the notes' fraction is 1")
 def dqn_loss_notes(c: Check) -> None:
     Rr, mq, q = sp.symbols("R maxQ Q", real=True)
+    # the squared TD error δ² = (R + γ maxQ - Q)², expanded by hand
+    td2 = Rr**2 + gamma**2 * mq**2 + q**2 + 2 * gamma * Rr * mq - 2 * Rr * q - 2 * gamma * mq * q
     c.identity(
-        "‖(R + γ maxQ)/(R + γ maxQ) - Q‖² = (R + γ maxQ - Q)²",
+        "‖(R + γ maxQ)/(R + γ maxQ) - Q‖² = δ² = R² + γ²maxQ² + Q² + 2γR maxQ - 2RQ - 2γ maxQ Q",
         ((Rr + gamma * mq) / (Rr + gamma * mq) - q) ** 2,
-        (Rr + gamma * mq - q) ** 2,
+        td2,
         control_lhs=(Rr + gamma * mq - q) ** 2,
-        control=(Rr + gamma * mq - q) ** 2,
+        control=td2,
     )
 
 
@@ -519,6 +521,12 @@ def ppo_clip_notes(c: Check) -> None:
     right = sp.Min(r * A, _clip(r, e) * A)
     c.step("notes: min(r, clip(r)) A", notes)
     c.step("correct: min(rA, clip(r) A)", right)
+    # the corrected statement's case A < 0: A·max(r, 1-ε) = -max(2, 4/5) = -2
+    case = A * sp.Max(r, 1 - e)
     c.identity(
-        "min(r, clip(r)) A = min(rA, clip(r) A)", notes, right, control_lhs=right, control=right
+        "min(r, clip(r)) A = min(rA, clip(r) A) = A·max(r, 1-ε) (A < 0)",
+        notes,
+        case,
+        control_lhs=right,
+        control=case,
     )
