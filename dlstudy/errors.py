@@ -28,8 +28,11 @@ class DlstudyError(Exception):
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    """Return ``" (did you mean 'x'?)"`` for a case-insensitive match or else the closest choice,
+    or ``""``."""
+    names = [str(c) for c in choices]
+    same = [c for c in names if c.lower() == str(word).lower()]
+    close = same or difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -62,3 +62,10 @@ def test_bad_values(values, fragment):
 def test_unknown_function_suggests():
     with pytest.raises(DlstudyError, match="did you mean 'test-affine'"):
         registry.get("test-afine")
+
+
+def test_suggestion_ignores_case():
+    from dlstudy.errors import did_you_mean
+
+    assert did_you_mean("S1", ["s0", "s1"]) == " (did you mean 's1'?)"  # difflib alone misses it
+    assert did_you_mean("zzz", ["s0", "s1"]) == ""

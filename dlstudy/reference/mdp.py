@@ -106,7 +106,7 @@ class MDP:
             return self.states.index(name)
         except ValueError:
             raise DlstudyError(
-                f"{label}: unknown state '{name}'{suggest(name, self.states)}; "
+                f"{label}: unknown state '{name}'{did_you_mean(name, self.states)}; "
                 f"states: {', '.join(self.states)}"
             ) from None
 
@@ -116,7 +116,7 @@ class MDP:
             return self.actions.index(name)
         except ValueError:
             raise DlstudyError(
-                f"{label}: unknown action '{name}'{suggest(name, self.actions)}; "
+                f"{label}: unknown action '{name}'{did_you_mean(name, self.actions)}; "
                 f"actions: {', '.join(self.actions)}"
             ) from None
 
@@ -160,13 +160,6 @@ class MDP:
         return np.where(self.available, q, -np.inf)
 
 
-def suggest(word: str, choices: Any) -> str:
-    """``" (did you mean 'x'?)"``: a case-insensitive match first, then the closest name."""
-    names = [str(c) for c in choices]
-    same = [c for c in names if c.lower() == word.lower()]
-    return f" (did you mean '{same[0]}'?)" if same else did_you_mean(word, names)
-
-
 # ---------------------------------------------------------------------------------------------
 # Loading and validation
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +196,7 @@ def _load_example(name: str) -> dict[str, Any]:
     if name not in names:
         known = f"; bundled examples: {', '.join(names)}" if names else ""
         raise DlstudyError(
-            f"mdp: '{name}' is not a bundled example{suggest(name, names)}{known} "
+            f"mdp: '{name}' is not a bundled example{did_you_mean(name, names)}{known} "
             "(pass an MDP object or mdp=@file.json / @file.toml)"
         )
     for suffix in (".json", ".toml"):
@@ -252,7 +245,7 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
     if unknown:
         k = str(unknown[0])
         raise DlstudyError(
-            f"mdp: unknown key '{k}'{suggest(k, _MDP_KEYS)}; "
+            f"mdp: unknown key '{k}'{did_you_mean(k, _MDP_KEYS)}; "
             f"keys: states, actions, gamma, terminal, transitions (optional: start)"
         )
     for key in ("states", "actions", "transitions"):
@@ -273,7 +266,9 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
     for i, t in enumerate(terminal_list):
         name = str(t)
         if name not in states:
-            raise DlstudyError(f"mdp: terminal[{i}]: unknown state '{name}'{suggest(name, states)}")
+            raise DlstudyError(
+                f"mdp: terminal[{i}]: unknown state '{name}'{did_you_mean(name, states)}"
+            )
         terminal.add(name)
     s_idx = {s: i for i, s in enumerate(states)}
     a_idx = {a: i for i, a in enumerate(actions)}
@@ -293,7 +288,7 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
         for k in tr:
             if k not in _TRANSITION_KEYS:
                 raise DlstudyError(
-                    f"{where}: unknown key '{k}'{suggest(str(k), _TRANSITION_KEYS)}; "
+                    f"{where}: unknown key '{k}'{did_you_mean(str(k), _TRANSITION_KEYS)}; "
                     "keys: state, action, next, prob, reward"
                 )
         for k in ("state", "action", "next"):
@@ -304,12 +299,12 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
             if name not in s_idx:
                 kind = "state" if key == "state" else "next state"
                 raise DlstudyError(
-                    f"{where}: unknown {kind} '{name}'{suggest(name, states)}; "
+                    f"{where}: unknown {kind} '{name}'{did_you_mean(name, states)}; "
                     f"states: {', '.join(states)}"
                 )
         if a_name not in a_idx:
             raise DlstudyError(
-                f"{where}: unknown action '{a_name}'{suggest(a_name, actions)}; "
+                f"{where}: unknown action '{a_name}'{did_you_mean(a_name, actions)}; "
                 f"actions: {', '.join(actions)}"
             )
         if s_name in terminal:
@@ -344,7 +339,7 @@ def _validate(spec: dict[str, Any], gamma_override: float | None) -> MDP:
     if start is not None:
         start = str(start)
         if start not in s_idx:
-            raise DlstudyError(f"mdp: start: unknown state '{start}'{suggest(start, states)}")
+            raise DlstudyError(f"mdp: start: unknown state '{start}'{did_you_mean(start, states)}")
     step_reward = spec.get("step_reward")
     if step_reward is not None:
         step_reward = _prob_number(step_reward, "mdp: step_reward")
@@ -507,7 +502,7 @@ def compile_gridworld(spec: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         k = str(unknown[0])
         raise DlstudyError(
-            f"gridworld: unknown key '{k}'{suggest(k, _GRID_KEYS)}; keys: grid, step_reward, "
+            f"gridworld: unknown key '{k}'{did_you_mean(k, _GRID_KEYS)}; keys: grid, step_reward, "
             "slip, gamma, terminal_reward"
         )
     rows = _grid_rows(spec.get("grid"))
