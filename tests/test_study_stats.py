@@ -6,11 +6,11 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fsrs import Scheduler
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from dlstudy.study import schedule
 from dlstudy.study.session import Session
 from dlstudy.study.stats import compute, history_buckets
 from dlstudy.study.store import AttemptRecord, Store
@@ -73,7 +73,10 @@ def test_mastery_and_retrievability_from_cards(tmp_path):
         cards = store.cards()
         attempts = store.attempts()
     when = T0 + timedelta(days=10)
-    r = schedule.retrievability(cards["a"], when)
+    # the oracle: the fsrs package itself, not dlstudy's wrapper of it
+    r = Scheduler(desired_retention=0.9, enable_fuzzing=False).get_card_retrievability(
+        cards["a"], when
+    )
     st_ = compute(attempts, cards, bank_sections={"a": "perceptron", "b": "perceptron"}, when=when)
     (p,) = st_.sections
     assert 0 < r < 1
@@ -92,15 +95,24 @@ def test_history_per_session_when_everything_is_on_one_day():
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=30), st.integers(2, 8))
 def test_bar_chart_column_heights(values, height):
-    lines = bar_chart(values, height=height, unicode=False)
-    grid = [line[6:] for line in lines[:height]]
-    for k, v in enumerate(values):
-        column = [g[2 * k] if 2 * k < len(g) else " " for g in grid]
-        full = sum(1 for ch in column if ch == "#")
-        # each row is the fraction of one band filled: '#' when at least half of it
-        expected = sum(1 for r in range(height) if min(1.0, max(0.0, v * height - r)) >= 0.5)
-        assert full == expected
-    assert all(len(line) <= 6 + 2 * len(values) for line in lines[:height])
+    """A value v fills v·height of the column's bands from the bottom: to the nearest band in ASCII
+    ('#', a '.' for a band under half full), to the nearest eighth of a band in block characters."""
+    for unicode in (False, True):
+        lines = bar_chart(values, height=height, unicode=unicode)
+        grid = [line[6:] for line in lines[:height]]
+        assert all(len(line) <= 6 + 2 * len(values) for line in lines[:height])
+        for k, v in enumerate(values):
+            column = [g[2 * k] if 2 * k < len(g) else " " for g in grid][::-1]  # bottom up
+            if unicode:
+                eighths = [" ▁▂▃▄▅▆▇█".index(ch) for ch in column]
+                assert abs(sum(eighths) / 8 - v * height) <= 1 / 16 + 1e-9
+                partial = [e for e in eighths if 0 < e < 8]
+                assert eighths == sorted(eighths, reverse=True) and len(partial) <= 1
+            else:
+                full = column.count("#")
+                assert abs(full - v * height) <= 0.5 + 1e-9
+                top = column[full:]
+                assert top in ([" "] * len(top), ["."] + [" "] * (len(top) - 1))
 
 
 def _console(width=80, encoding="utf-8"):
