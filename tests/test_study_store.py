@@ -206,17 +206,22 @@ def _writer(path: str, name: str, n: int) -> None:
             )
 
 
-def test_two_concurrent_writers_lose_nothing(tmp_path):
-    path = tmp_path / "p.sqlite3"
-    with Store(path):
-        pass
+def _in_parallel(target, *arg_tuples: tuple) -> None:
+    """Run ``target`` once per argument tuple, each in its own (spawned) process, all at once."""
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(str(path), name, 40)) for name in ("a", "b")]
+    procs = [ctx.Process(target=target, args=args) for args in arg_tuples]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
+
+
+def test_two_concurrent_writers_lose_nothing(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    with Store(path):
+        pass
+    _in_parallel(_writer, (str(path), "a", 40), (str(path), "b", 40))
     with Store(path) as store:
         rows = store.attempts()
         assert len(rows) == 80
@@ -241,13 +246,7 @@ def _shared_writer(path: str, n: int) -> None:
 
 def test_concurrent_reviews_of_one_card_are_serialised(tmp_path):
     path = tmp_path / "p.sqlite3"
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_shared_writer, args=(str(path), 25)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    _in_parallel(_shared_writer, (str(path), 25), (str(path), 25))
     with Store(path) as store:
         assert len(store.attempts()) == 50
         assert len(store.review_log()) == 50
