@@ -378,6 +378,32 @@ def test_missing_bank_dir_is_an_error(tmp_path: Path) -> None:
         load_bank([tmp_path / "nope"])
 
 
+DOT_REF = """
+[[template]]
+id = "t.dot-ref"
+section = "rf-params"
+kind = "integer"
+prompt = "{layer} {n}"
+params = { layer = { type = "choice", values = [{ k = 3 }, { k = 5 }] }, n = { type = "int", low = "$layer.k", high = 9 } }
+[template.answer]
+function = "conv-params"
+args = { k = "$layer.k", c_in = 1, c_out = 1 }
+"""
+
+
+def test_generator_fields_read_a_key_of_a_table_parameter(tmp_path: Path) -> None:
+    # the loader accepts "$name.key" in a generator field as in answer.args; sampling used to
+    # look up the whole string "layer.k" (a KeyError reported as a broken template)
+    (tmp_path / "dot.toml").write_text(DOT_REF, encoding="utf-8")
+    b = load_bank([tmp_path], builtin=False)
+    assert b.problems == []
+    for seed in range(20):
+        q = b.get("t.dot-ref").instantiate(seed)
+        k = q.params["layer"]["k"]
+        assert k <= q.params["n"] <= 9
+        assert q.answer == k * k + 1  # (k·k·1 + 1)·1
+
+
 # -- the built-in bank ------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dlstudy.errors import DlstudyError
+from dlstudy.errors import DlstudyError, did_you_mean
 
 #: type → (required fields, optional fields)
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -71,8 +71,6 @@ def check(name: str, spec: Any, earlier: list[str]) -> list[str]:
         return [f'params.{name}: expected a table like {{ type = "int", low = 0, high = 3 }}']
     kind = spec.get("type")
     if not isinstance(kind, str) or kind not in FIELDS:
-        from dlstudy.errors import did_you_mean
-
         hint = did_you_mean(str(kind), FIELDS) if isinstance(kind, str) else ""
         return [f"params.{name}.type: unknown generator {kind!r}{hint}; types: {', '.join(FIELDS)}"]
     required, optional = FIELDS[kind]
@@ -111,15 +109,6 @@ def _refs(value: Any) -> list[str]:
     if isinstance(value, list):
         return [r for v in value for r in _refs(v)]
     return []
-
-
-def resolve(value: Any, values: dict[str, Any]) -> Any:
-    """Replace ``"$name"`` (also inside lists) by the value of an earlier parameter."""
-    if isinstance(value, str) and value.startswith("$"):
-        return values[value[1:]]
-    if isinstance(value, list):
-        return [resolve(v, values) for v in value]
-    return value
 
 
 def _int(value: Any, label: str) -> int:
@@ -191,7 +180,7 @@ def sample(
     name: str, spec: dict[str, Any], rng: np.random.Generator, values: dict[str, Any]
 ) -> Any:
     """One value of generator ``spec`` (its ``$refs`` resolved against earlier ``values``)."""
-    s = {k: resolve(v, values) for k, v in spec.items()}
+    s = {k: resolve_tree(v, values) for k, v in spec.items()}
     kind = s["type"]
     label = f"params.{name}"
     return _SAMPLERS[kind](s, rng, label, values)
@@ -231,8 +220,7 @@ def _s_fraction(
 
 
 def _s_choice(s: dict[str, Any], rng: np.random.Generator, label: str, _: dict[str, Any]) -> Any:
-    values = s["values"]
-    return values[int(rng.integers(0, len(values)))]
+    return _pick(rng, s["values"])
 
 
 def _s_int_vector(
