@@ -130,12 +130,7 @@ def bank_lint(
     from dlstudy.bank.lint import lint_bank
     from dlstudy.output import info, print_json
 
-    b = (
-        load_bank(extra_dirs=bank or [], files=file or None)
-        if file
-        else load_bank(extra_dirs=bank or [])
-    )
-    report = lint_bank(b, seeds)
+    report = lint_bank(load_bank(extra_dirs=bank or [], files=file or None), seeds)
     if as_json:
         print_json(report.to_json())
     else:
