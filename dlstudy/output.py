@@ -101,3 +101,13 @@ def format_number(x: Any, digits: int = 6) -> str:
     if math.isfinite(f) and f == round(f) and abs(f) < 1e15:
         return str(round(f))
     return f"{f:.{digits}g}"
+
+
+def format_array(value: Any, digits: int = 4) -> str:
+    """A number, vector or matrix on one line, for the working: ``3``, ``[1, 0.5]``, ``[1, 2; 3, 4]``."""
+    v = value.tolist() if hasattr(value, "tolist") else value
+    if isinstance(v, (list, tuple)):
+        if v and isinstance(v[0], (list, tuple)):
+            return "[" + "; ".join(format_array(row, digits)[1:-1] for row in v) + "]"
+        return "[" + ", ".join(format_number(x, digits) for x in v) + "]"
+    return format_number(v, digits)

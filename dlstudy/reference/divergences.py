@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
+from dlstudy.output import format_array, format_number
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
 
 #: How far from 1 a distribution's sum may be.
@@ -151,10 +151,6 @@ def _other_base(ln_b: float) -> tuple[float, str]:
     return (math.log(2.0), "bits") if ln_b == 1.0 else (1.0, "nats")
 
 
-def _fmt_vec(v: np.ndarray) -> str:
-    return "[" + ", ".join(format_number(x, 4) for x in v) + "]"
-
-
 # ------------------------------------------------------------------------------------ registered
 
 
@@ -266,7 +262,7 @@ def js(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     kl_qm = max(0.0, float(kl_terms(qv, m).sum() / ln_b))
     value = 0.5 * kl_pm + 0.5 * kl_qm
     steps = [
-        Step("mixture m = (p + q)/2", m, f"({_fmt_vec(pv)} + {_fmt_vec(qv)})/2"),
+        Step("mixture m = (p + q)/2", m, f"({format_array(pv)} + {format_array(qv)})/2"),
         Step("KL(p‖m)", kl_pm),
         Step("KL(q‖m)", kl_qm),
         Step(f"JS = ½KL(p‖m) + ½KL(q‖m) ({unit})", value),

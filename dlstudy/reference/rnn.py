@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
+from dlstudy.output import format_array, format_number
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25}
@@ -111,10 +111,6 @@ def rnn_states(
     return np.array(hs)
 
 
-def _fmt(v: np.ndarray) -> str:
-    return "[" + ", ".join(format_number(x, 4) for x in np.atleast_1d(v)) + "]"
-
-
 # --------------------------------------------------------------------------------------- forward
 
 
@@ -173,7 +169,7 @@ def rnn_forward(
             Step(
                 f"h_{t} = tanh(W_hh h_{t - 1} + W_xh x_{t} + b)",
                 hs[t],
-                f"pre-activation a_{t} = {_fmt(a)}; tanh(a_{t}) = {_fmt(hs[t])}",
+                f"pre-activation a_{t} = {format_array(a)}; tanh(a_{t}) = {format_array(hs[t])}",
             )
         )
     linear = [h_init]
