@@ -410,24 +410,16 @@ def test_generator_fields_read_a_key_of_a_table_parameter(tmp_path: Path) -> Non
 def test_builtin_bank_files_exist() -> None:
     from dlstudy.bank.loader import builtin_files
 
-    files = builtin_files()
-    assert len(files) >= 1  # concepts.toml and rf_params.toml at least
-    assert all(f.suffix == ".toml" for f in files)
+    names = {f.name for f in builtin_files()}
+    assert {"concepts.toml", "rf_params.toml"} <= names
+    assert all(name.endswith(".toml") for name in names)
 
 
 def test_instantiation_speed_over_the_builtin_bank() -> None:
     b = load_bank()
     templates = list(b.templates.values())
-    if not templates:
-        pytest.skip("no templates yet")
-    working = []
-    for t in templates:  # warm caches (imports of reference modules); lint reports broken ones
-        try:
-            t.instantiate(0)
-            working.append(t)
-        except DlstudyError:
-            pass
-    templates = working
+    for t in templates:  # warm caches (imports of reference modules)
+        t.instantiate(0)
     n = max(500, 3 * len(templates))
     started = time.perf_counter()
     for i in range(n):
