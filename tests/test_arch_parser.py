@@ -18,13 +18,13 @@ from dlstudy.arch import (
 from dlstudy.errors import DlstudyError
 
 
-def naive_output_size(n: int, k: int, s: int, p: int, d: int) -> int:
-    """Count the window positions that fit in the padded input, one by one."""
-    count, start = 0, 0
+def naive_windows(n: int, k: int, s: int, p: int, d: int) -> list[int]:
+    """The start of every window position that fits in the padded input, one by one."""
+    starts, start = [], 0
     while start + d * (k - 1) <= n + 2 * p - 1:
-        count += 1
+        starts.append(start)
         start += s
-    return count
+    return starts
 
 
 @settings(max_examples=200, deadline=None)
@@ -34,8 +34,10 @@ def naive_output_size(n: int, k: int, s: int, p: int, d: int) -> int:
 def test_output_size_counts_window_positions(n: int, k: int, s: int, p: int, d: int) -> None:
     if n + 2 * p < d * (k - 1) + 1:
         return
-    assert output_size(n, k, s, p, d) == naive_output_size(n, k, s, p, d)
-    assert divides_exactly(n, k, s, p, d) == ((n + 2 * p - d * (k - 1) - 1) % s == 0)
+    starts = naive_windows(n, k, s, p, d)
+    assert output_size(n, k, s, p, d) == len(starts)
+    # exact division: the last window ends on the last pixel of the padded input
+    assert divides_exactly(n, k, s, p, d) == (starts[-1] + d * (k - 1) == n + 2 * p - 1)
 
 
 def test_cs231n_examples_and_pool_ceil_and_transposed() -> None:
