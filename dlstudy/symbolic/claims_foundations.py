@@ -57,13 +57,13 @@ def relu(c: Check) -> None:
 
 @notes_version("relu", kind="counterexample")
 def relu_notes(c: Check) -> None:
-    # As written the right side has no x: 'g(x)' = max{0, z} is not max(0, x).
+    # As written the right side has no x: 'g(x)' = max{0, z} is not ReLU(x) = x·H(x).
     c.identity(
-        "g(x) as written equals max(0, x)",
+        "g(x) as written equals ReLU(x) = x·H(x)",
         Max(0, z),
-        Max(0, x),
-        control=Max(0, z),
-        control_lhs=Max(0, z),
+        x * Heaviside(x),
+        control_lhs=Max(0, x),
+        control=x * Heaviside(x),
     )
 
 
@@ -182,10 +182,10 @@ def uat_notes(c: Check) -> None:
     c.step("d³net/dx³ (any width: each unit is a quadratic)", sp.diff(net, x, 3))
     # Δ³ on 0, 1/3, 2/3, 1 kills every quadratic but Δ³(x³) = 2/9, so sup|net - x³| ≥ (2/9)/8 = 1/36.
     c.step("Δ³(x³)", _third_difference(x**3))
+    # control: one cubic unit (x + b₁)³ with its bias left symbolic; Δ³ must cancel b₁ to give 2/9
     net3 = sum(v[i] * (ws[i] * x + bs[i]) ** 3 for i in range(3)).subs(
-        {v[0]: 1, ws[0]: 1, bs[0]: 0}
+        {v[0]: 1, ws[0]: 1, v[1]: 0, v[2]: 0}
     )
-    net3 = net3.subs({v[1]: 0, v[2]: 0})
     c.identity(
         "Δ³(net) = Δ³(x³) is possible",
         _third_difference(net),
