@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlstudy.arch import analyze_nodes, output_size, parse
+from dlstudy.arch import analyze_nodes, divides_exactly, output_size, parse
 from dlstudy.arch.check import PARAM_MISTAKES, RF_MISTAKES
 from dlstudy.arch.engine import Analysis, squash
 from dlstudy.arch.presets import preset_text
@@ -68,7 +68,7 @@ def output_size_ref(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> Solut
         )
     numerator = n + 2 * p - d * (k - 1) - 1
     result = output_size(n, k, s, p, d)
-    exact = numerator % s == 0
+    exact = divides_exactly(n, k, s, p, d)
     steps = [
         Step("effective kernel d(k-1)+1", k_eff, f"{d}·({k}-1) + 1 = {k_eff}"),
         Step("n + 2p - d(k-1) - 1", numerator, f"{n} + 2·{p} - {d}·({k}-1) - 1 = {numerator}"),
