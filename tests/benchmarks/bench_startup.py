@@ -49,22 +49,27 @@ def _time(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def medians(runs: int) -> dict[str, float]:
+    """Median wall time of every command over ``runs`` interleaved runs, after one warm-up."""
+    for cmd in COMMANDS.values():  # warm the file cache and .pyc files
+        _time(cmd)
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(runs):
+        for name, cmd in COMMANDS.items():  # interleaved, so drift affects all alike
+            times[name].append(_time(cmd))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21, help="runs per command (default 21)")
     args = parser.parse_args()
-    for cmd in COMMANDS.values():  # warm the file cache and .pyc files
-        _time(cmd)
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(args.runs):
-        for name, cmd in COMMANDS.items():  # interleaved, so drift affects all alike
-            times[name].append(_time(cmd))
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    base = medians["baseline --help"]
-    run_base = medians["baseline hello"]
+    med = medians(args.runs)
+    base = med["baseline --help"]
+    run_base = med["baseline hello"]
     print(f"{'command':<26}{'median':>10}{'ratio':>8}{'goal':>8}{'vs hello':>10}")
     failed = False
-    for name, median in medians.items():
+    for name, median in med.items():
         ratio = median / base
         goal = GOALS.get(name)
         ok = goal is None or ratio <= goal

@@ -70,14 +70,7 @@ def _env(home: str) -> dict[str, str]:
 
 
 def bench_startup(runs: int) -> None:
-    commands = startup.COMMANDS
-    for cmd in commands.values():  # warm the file cache and .pyc files
-        startup._time(cmd)
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, cmd in commands.items():  # interleaved: drift affects all alike
-            times[name].append(startup._time(cmd))
-    med = {name: statistics.median(v) for name, v in times.items()}
+    med = startup.medians(runs)
     base, hello = med["baseline --help"], med["baseline hello"]
     ROWS.append(Row("baseline: typer app --help", f"{base * 1e3:.0f} ms"))
     for name, goal in startup.GOALS.items():
