@@ -14,9 +14,17 @@ from hypothesis import strategies as st
 from dlstudy.symbolic import claims_cnn as cnn
 from dlstudy.symbolic import claims_generative as gen
 from dlstudy.symbolic import claims_rl as rl
+from dlstudy.symbolic.core import Check
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
+
+
+def _steps(fn, control: bool = False) -> dict[str, sp.Expr]:
+    """The expressions a claim function records, by label (what the catalogue computed)."""
+    chk = Check(control=control)
+    fn(chk)
+    return dict(chk.steps)
 
 
 def _vgg16_torch() -> nn.Module:
@@ -90,6 +98,7 @@ def test_receptive_field_bruteforce_and_recurrence_match_autograd(layers):
 
 def test_rf_jump_counterexample_numbers():
     assert _rf_torch(cnn.RF_EXAMPLE) == 27
+    # the notes' rule (j_in = this layer's stride), by hand: 1 + 6·2 + 2·2 + 2·1 + 2·1 = 21
     assert cnn.rf_recurrence(cnn.RF_EXAMPLE, jump_is_layer_stride=True) == 21
 
 
@@ -162,23 +171,55 @@ def test_kl_bernoulli_and_gaussian_match_scipy_and_torch():
     assert float(gen.kl(gen._B1, gen._B2)) == pytest.approx(
         entropy([0.5, 0.5], [0.25, 0.75]), rel=1e-12
     )
+    # gauss-kl: the catalogue's integral E[log p - log q] (both sides of its identity are checked
+    # against it symbolically), evaluated at a few (μ, σ)
+    kl_mu_sd = sp.lambdify((gen._mu, gen._sd), _steps(gen.gauss_kl)["E[log p - log q]"], "math")
     td = torch.distributions
     for mu, sd in ((0.3, 0.7), (-1.2, 2.5), (0.0, 1.0)):
         want = td.kl_divergence(td.Normal(mu, sd), td.Normal(0.0, 1.0)).item()
-        got = 0.5 * (mu**2 + sd**2 - 1 - math.log(sd**2))
-        assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
+        assert kl_mu_sd(mu, sd) == pytest.approx(want, rel=1e-6, abs=1e-9)
 
 
-def test_linear_ae_pca_min_error_is_smallest_eigenvalue():
-    lam = np.linalg.eigvalsh(np.array([[3.0, 1.0], [1.0, 2.0]]))
-    assert lam[0] == pytest.approx((5 - math.sqrt(5)) / 2, rel=1e-12)
+def test_linear_autoencoder_optimum_is_the_catalogues_pca_error():
+    from scipy.optimize import minimize
+
+    S = np.array(gen.SIGMA, dtype=float)
+    L = np.linalg.cholesky(S)
+    X = math.sqrt(2) * np.vstack([L.T, -L.T])  # rows ±√2 L e_j: mean 0, covariance L Lᵀ = Σ
+    assert np.allclose(X.T @ X / len(X), S)
+
+    def error(p: np.ndarray) -> float:  # mean ‖x - w vᵀx‖²: encoder v, decoder w (k = 1)
+        return float(np.mean(np.sum((X - np.outer(X @ p[2:], p[:2])) ** 2, axis=1)))
+
+    rng = np.random.default_rng(1)
+    best = min(minimize(error, rng.normal(size=4), method="BFGS").fun for _ in range(5))
+    err = _steps(gen.linear_ae_pca)["min reconstruction error = (5 - √5)/2: left side"]
+    assert float(err) == pytest.approx(best, rel=1e-6)
+    assert best == pytest.approx(np.linalg.eigvalsh(S)[0], rel=1e-6)
+
+
+def test_cgan_expectation_matches_scipy_quadrature():
+    from scipy.integrate import quad
+
+    steps = _steps(gen.cgan_notes)
+    exact = next(e for label, e in steps.items() if label.endswith(": right side"))
+    (y,) = exact.free_symbols
+    D = lambda t: t / (1 + t)  # noqa: E731  (the claim's discriminator)
+    for yv in (0.3, 1.0, 4.5):  # E_z log(1 - D(G(z|y))), G(z|y) = z·y, z ~ U(0, 1)
+        want, _ = quad(lambda z, yv=yv: math.log(1 - D(z * yv)), 0, 1)
+        assert float(exact.subs(y, yv)) == pytest.approx(want, rel=1e-10)
 
 
 def test_ppo_clip_counterexample_numbers_with_torch():
+    steps = _steps(rl.ppo_clip_notes)
     r, A, eps = torch.tensor(2.0), torch.tensor(-1.0), 0.2
     notes = torch.minimum(r, torch.clamp(r, 1 - eps, 1 + eps)) * A
     right = torch.minimum(r * A, torch.clamp(r, 1 - eps, 1 + eps) * A)
-    assert notes.item() == pytest.approx(-1.2) and right.item() == pytest.approx(-2.0)
+    assert float(steps["notes: min(r, clip(r)) A"]) == pytest.approx(notes.item())
+    assert float(steps["correct: min(rA, clip(r) A)"]) == pytest.approx(right.item())
+    case = next(e for label, e in steps.items() if label.endswith(": right side"))
+    assert float(case) == pytest.approx(right.item())  # A·max(r, 1-ε), the value both runs meet
+    assert notes.item() != pytest.approx(right.item())
 
 
 def test_value_iteration_never_reaches_v_star_in_the_example():
