@@ -76,7 +76,7 @@ class Item:
     def score(self) -> float:
         if self.grade is None or self.solution_shown:
             return 0.0
-        return float(getattr(self.grade, "score", 1.0 if self.grade.correct else 0.0))
+        return float(self.grade.score)
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class Session:
     def _hint(self, item: Item) -> Event:
         if not self.feedback:
             return Refused("hints are not available in an exam")
-        hints = list(getattr(item.question, "hints", []) or [])
+        hints = item.question.hints
         if item.hints_shown >= len(hints):
             return Hint(None, item.hints_shown, len(hints))
         item.hints_shown += 1

@@ -74,7 +74,7 @@ def question(console: Console, session: Session, item: Item) -> None:
     head.append(q.ref, style="dim")
     console.print(head)
     prompt = q.prompt.strip("\n")
-    options = list(getattr(q, "options", []) or [])
+    options = q.options
     if options and f"a) {options[0]}" not in prompt:
         letters = "abcdefghijklmnopqrstuvwxyz"
         prompt += "\n" + "\n".join(f"{x}) {o}" for x, o in zip(letters, options, strict=False))
@@ -154,17 +154,12 @@ _PLAIN_VERDICTS = {"right", "wrong", "correct", "incorrect", "not correct"}
 def feedback(console: Console, item: Item) -> None:
     """After an answer: how it was read, right or wrong, the correct answer, the named mistake."""
     grade = item.grade
-    read_as = getattr(grade, "read_as", "") or ""
-    if read_as:
-        console.print(
-            Text(read_as if read_as.startswith("read as") else f"read as: {read_as}", style="dim")
-        )
+    console.print(Text(grade.read_as, style="dim"))
     right = bool(grade.correct)
     line = Text(_mark(console, right), style="bold green" if right else "bold red")
-    score = getattr(grade, "score", None)
-    if not right and score and 0 < score < 1:
-        line.append(f" (partial credit {score:.0%})", style="yellow")
-    message = getattr(grade, "message", "") or ""
+    if not right and 0 < grade.score < 1:
+        line.append(f" (partial credit {grade.score:.0%})", style="yellow")
+    message = grade.message
     for verdict in ("wrong: ", "correct: "):  # the mark already says it
         if message.lower().startswith(verdict):
             message = message[len(verdict) :]
@@ -172,22 +167,23 @@ def feedback(console: Console, item: Item) -> None:
         line.append(" " + message[0].upper() + message[1:])
     console.print(line)
     if not right:
-        mistake = getattr(grade, "mistake", None)
-        if mistake:
-            text = Text("Recognised mistake: ", style="bold yellow")
-            text.append(str(mistake))
-            fb = getattr(grade, "mistake_feedback", None)
-            if fb:
-                text.append(f" - {fb}")
-            console.print(text)
+        _mistake(console, grade)
         console.print(Text("Correct answer:", style="bold"))
         console.print(answer_renderable(item.question))
 
 
+def _mistake(console: Console, grade: Any) -> None:
+    """The named wrong method, when the answer matched one."""
+    if grade.mistake:
+        text = Text("Recognised mistake: ", style="bold yellow")
+        text.append(grade.mistake)
+        if grade.mistake_feedback:
+            text.append(f" - {grade.mistake_feedback}")
+        console.print(text)
+
+
 def exam_ack(console: Console, item: Item) -> None:
-    read_as = getattr(item.grade, "read_as", "") or ""
-    msg = read_as if read_as.startswith("read as") else f"read as: {read_as}"
-    console.print(Text(f"{msg}  (recorded)" if read_as else "Recorded.", style="dim"))
+    console.print(Text(f"{item.grade.read_as}  (recorded)", style="dim"))
 
 
 def solution(console: Console, q: Any) -> None:
@@ -292,15 +288,7 @@ def exam_report(console: Console, session: Session, *, seed: int | None = None) 
         console.print(Text(item.question.prompt.strip("\n")))
         if item.grade is not None:
             console.print(Text(f"Your answer: {item.answer}"))
-            mistake = getattr(item.grade, "mistake", None)
-            if mistake:
-                fb = getattr(item.grade, "mistake_feedback", None)
-                console.print(
-                    Text(
-                        f"Recognised mistake: {mistake}" + (f" - {fb}" if fb else ""),
-                        style="yellow",
-                    )
-                )
+            _mistake(console, item.grade)
         solution(console, item.question)
     if seed is not None:
         console.print(Text(f"Session seed {seed}.", style="dim"))

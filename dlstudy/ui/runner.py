@@ -40,15 +40,15 @@ def record_of(item: Item, mode: str, session_id: int | None) -> AttemptRecord:
         seed=int(q.seed),
         mode=mode,
         answer=item.answer,
-        read_as=getattr(grade, "read_as", None) if grade is not None else None,
+        read_as=grade.read_as if grade is not None else None,
         correct=item.correct,
         score=item.score,
-        misconception=getattr(grade, "mistake", None) if grade is not None else None,
+        misconception=grade.mistake if grade is not None else None,
         hints_used=item.hints_shown,
         solution_shown=item.solution_shown,
         skipped=item.skipped,
         seconds=item.seconds,
-        difficulty=int(getattr(q.template, "difficulty", 1) or 1),
+        difficulty=q.template.difficulty,
         session_id=session_id,
     )
 
