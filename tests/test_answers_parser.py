@@ -422,3 +422,60 @@ def test_constant_folding_examples() -> None:
     assert fold("(3)*sigma((3) x)") == "3·σ(3·x)"
     assert fold("n + 2*0 - 3 + 3") == "n"
     assert fold("2*3*x*(1/2)") == "3·x"
+
+
+def _agrees_with_the_symbolic_parser(text: str) -> int:
+    """Compare the answer parser with an independent oracle, ``dlstudy.symbolic.parser`` (written
+    separately; it builds sympy from the same text) at two points; return how many were compared.
+    Only the common subset applies: explicit '*', bracketed calls, no implicit products."""
+    import sympy as sp
+
+    from dlstudy.errors import DlstudyError
+    from dlstudy.symbolic.parser import parse_expression
+
+    table = {s: sp.Symbol(s, real=True) for s in ("x", "w")}
+    node = read_expression(text, ("x", "w")).value
+    try:
+        oracle = parse_expression(text, table)
+    except DlstudyError:  # e.g. a division by a constant zero, which sympy folds at parse time
+        return 0
+    compared = 0
+    for x, w in [(0.3, 1.7), (1.2, 0.4)]:
+        try:
+            a = float(evaluate(node, {"x": x, "w": w}))
+        except AnswerError:
+            continue
+        b = complex(oracle.subs({table["x"]: sp.Rational(x), table["w"]: sp.Rational(w)}).evalf())
+        if not math.isfinite(a) or not (math.isfinite(b.real) and b.imag == 0):
+            continue
+        assert math.isclose(a, b.real, rel_tol=1e-9, abs_tol=1e-9), (text, x, w, a, b)
+        compared += 1
+    return compared
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-2^2 + x",
+        "2^3^x",
+        "x - w - 1",
+        "x/w/2",
+        "-x^2",
+        "x^-1",
+        "2*x^2/3",
+        "e^-x",
+        "-log(x)/-2",
+        "sigma(w*x)*(1 - sigma(w*x))",
+        "sqrt(x + 1)/2",
+        "exp(-x^2/2)/sqrt(2*pi)",
+        "tanh(x)**2 - 1",
+    ],
+)
+def test_precedence_agrees_with_the_symbolic_parser(text: str) -> None:
+    assert _agrees_with_the_symbolic_parser(text) == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(_exprs)
+def test_random_expressions_agree_with_the_symbolic_parser(text: str) -> None:
+    _agrees_with_the_symbolic_parser(text)
