@@ -17,7 +17,7 @@ from typing import Any
 
 from dlstudy.answers.expr import AnswerError
 from dlstudy.bank.loader import Bank
-from dlstudy.bank.template import LETTERS, Question, Template, _input_text
+from dlstudy.bank.template import LETTERS, Question, Template, input_text
 from dlstudy.errors import DlstudyError
 
 _LEFT_OVER = re.compile(r"\{[A-Za-z_]\w*(?:\[\d+\]|\.\w+)*\}")
@@ -69,7 +69,7 @@ def perturbed(q: Question) -> str:
         return "no" if e.answer else "yes"
     if kind == "expression":
         return f"({q.answer_input}) + 1"
-    return _input_text(_perturb(e.answer, kind))
+    return input_text(_perturb(e.answer, kind))
 
 
 def _perturb(value: Any, kind: str) -> Any:

@@ -506,7 +506,7 @@ class Question:
             return "yes" if e.answer else "no"
         if self.kind == "expression":
             return render.fill_expression(self.template.expression or "", self.values)
-        return _input_text(e.answer)
+        return input_text(e.answer)
 
     def grade(self, text: str, *, symbolic: bool = True) -> Grade:
         """Read and grade ``text`` (see :func:`dlstudy.answers.grade_answer`)."""
@@ -559,9 +559,10 @@ class Question:
         return out
 
 
-def _input_text(value: Any) -> str:
+def input_text(value: Any) -> str:
+    """``value`` (plain JSON) as text the answer parser reads back: ``[1, 2.5]``, ``true``."""
     if isinstance(value, list):
-        return "[" + ", ".join(_input_text(v) for v in value) + "]"
+        return "[" + ", ".join(input_text(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
