@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import sqlite3
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -189,6 +190,24 @@ def test_unwritable_data_folder(tmp_path):
     blocker.write_text("x")
     with pytest.raises(DlstudyError, match="cannot create the data folder"):
         Store(blocker / "sub" / "p.sqlite3")
+
+
+def test_a_busy_store_waits_for_its_timeout_then_says_busy(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    with Store(path):
+        pass
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another dlstudy in the middle of saving an answer
+    try:
+        with Store(path, timeout=0.3) as store:
+            start = time.monotonic()
+            with pytest.raises(DlstudyError, match="busy"):
+                store.record(rec())
+            waited = time.monotonic() - start
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert 0.25 <= waited < 5  # its own timeout, not a fixed 15 s
 
 
 def _writer(path: str, name: str, n: int) -> None:

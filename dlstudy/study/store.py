@@ -195,7 +195,8 @@ class Store:
                 "Set DLSTUDY_HOME to a writable folder.",
             ) from None
         existed = self.path.exists() and self.path.stat().st_size > 0
-        try:
+        self.timeout = timeout
+        try:  # ``timeout`` is SQLite's busy timeout: a second dlstudy waits, then reports "busy"
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise _describe(exc, self.path) from None
@@ -225,10 +226,11 @@ class Store:
                 f"{SCHEMA_VERSION}); upgrade dlstudy",
             )
         try:
-            self.conn.execute(f"PRAGMA busy_timeout = {15000}")
             # switching to WAL takes an exclusive lock and SQLite does not wait for it (no busy
             # handler): when a second dlstudy opens a new store at the same moment, retry
-            _retry_while_locked(lambda: self.conn.execute("PRAGMA journal_mode = WAL"), 15.0)
+            _retry_while_locked(
+                lambda: self.conn.execute("PRAGMA journal_mode = WAL"), self.timeout
+            )
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             if version < SCHEMA_VERSION:
