@@ -40,9 +40,9 @@ Commands:
 No hints or solutions in an exam."""
 
 _HINT = {"?", "hint"}
-_SOLUTION = {"s", "sol", "solution"}
+SOLUTION_WORDS = {"s", "sol", "solution"}
 _SKIP = {"skip", "next"}
-_QUIT = {"q", "quit", "exit"}
+QUIT_WORDS = {"q", "quit", "exit"}
 _HELP = {"help", "h", "commands"}
 
 
@@ -221,7 +221,7 @@ class Session:
         word = text.lower()
         if word in _HELP:
             return HelpShown(HELP_QUIZ if self.feedback else HELP_EXAM)
-        if word in _QUIT:
+        if word in QUIT_WORDS:
             self.ended_by = "quit"
             return Quit()
         if word in _SKIP:
@@ -230,7 +230,7 @@ class Session:
             return Skipped(item)
         if word in _HINT:
             return self._hint(item)
-        if word in _SOLUTION:
+        if word in SOLUTION_WORDS:
             if not self.feedback:
                 return Refused("solutions are shown at the end of the exam")
             item.solution_shown = True

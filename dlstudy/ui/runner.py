@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dlstudy.study.session import (
+    QUIT_WORDS,
+    SOLUTION_WORDS,
     Answered,
     HelpShown,
     Hint,
@@ -170,10 +172,10 @@ class Runner:
                 self.session.end("eof")
                 return False
             word = line.strip().lower()
-            if word in ("s", "sol", "solution"):
+            if word in SOLUTION_WORDS:
                 render.solution(self.console, item.question)
                 continue
-            if word in ("q", "quit", "exit"):
+            if word in QUIT_WORDS:
                 self.session.end("quit")
                 return False
             return True
