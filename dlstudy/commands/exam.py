@@ -18,7 +18,9 @@ def exam(
     ),
     difficulty: int = typer.Option(None, "--difficulty", "-d", help="Only difficulty 1, 2 or 3."),
     seed: int = typer.Option(None, "--seed", help="Session seed: the same seed repeats the exam."),
-    bank: list[Path] = typer.Option(None, "--bank", help="Extra folder of question templates."),
+    bank: list[Path] = typer.Option(
+        None, "--bank", help="Extra folder (or file) of question templates."
+    ),
     seconds: float = typer.Option(None, "--seconds", hidden=True, help="Time limit in seconds."),
 ) -> None:
     """A timed mock exam, graded at the end with the solutions of the questions missed.

@@ -19,7 +19,9 @@ def quiz(
     seed: int = typer.Option(
         None, "--seed", help="Session seed: the same seed repeats the session."
     ),
-    bank: list[Path] = typer.Option(None, "--bank", help="Extra folder of question templates."),
+    bank: list[Path] = typer.Option(
+        None, "--bank", help="Extra folder (or file) of question templates."
+    ),
     solutions: bool = typer.Option(
         False, "--solutions", help="Show the worked solution after every wrong answer."
     ),

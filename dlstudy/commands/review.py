@@ -17,7 +17,9 @@ def review(
         None, "--section", help="Only this section (repeat, or comma-separate)."
     ),
     seed: int = typer.Option(None, "--seed", help="Session seed for the question parameters."),
-    bank: list[Path] = typer.Option(None, "--bank", help="Extra folder of question templates."),
+    bank: list[Path] = typer.Option(
+        None, "--bank", help="Extra folder (or file) of question templates."
+    ),
     solutions: bool = typer.Option(
         False, "--solutions", help="Show the worked solution after every wrong answer."
     ),

@@ -15,7 +15,9 @@ def stats(
     export: Path = typer.Option(
         None, "--export", help="Also write every attempt to FILE (.csv or .json)."
     ),
-    bank: list[Path] = typer.Option(None, "--bank", help="Extra folder of question templates."),
+    bank: list[Path] = typer.Option(
+        None, "--bank", help="Extra folder (or file) of question templates."
+    ),
 ) -> None:
     """Your progress by section, the weakest sections and accuracy over time.
 

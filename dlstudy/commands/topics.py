@@ -12,7 +12,9 @@ from dlstudy.app import app
 @app.command()
 def topics(
     json_: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
-    bank: list[Path] = typer.Option(None, "--bank", help="Extra folder of question templates."),
+    bank: list[Path] = typer.Option(
+        None, "--bank", help="Extra folder (or file) of question templates."
+    ),
 ) -> None:
     """The map of the notes: per section the claims verified, the questions and your mastery.
 
