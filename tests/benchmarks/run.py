@@ -63,7 +63,7 @@ ROWS: list[Row] = []
 
 
 def _env(home: str) -> dict[str, str]:
-    return {**os.environ, "NO_COLOR": "1", "DLSTUDY_HOME": home, "COLUMNS": "100"}
+    return startup.child_env(DLSTUDY_HOME=home, COLUMNS="100")
 
 
 # -- start-up ------------------------------------------------------------------------------------
