@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_array, format_number
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
 
 #: Activations known to :func:`act` / :func:`act_prime` (used by backprop and its templates).
@@ -72,16 +72,6 @@ def _unknown_activation(name: str) -> str:
     return f"unknown activation '{name}'{did_you_mean(name, ACTIVATIONS)}; use one of {', '.join(ACTIVATIONS)}"
 
 
-def fmt(value: Any, digits: int = 4) -> str:
-    """A number or array written compactly for a step's detail (4 significant digits)."""
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim == 0:
-        return format_number(float(arr), digits)
-    if arr.ndim == 1:
-        return "[" + ", ".join(format_number(v, digits) for v in arr) + "]"
-    return "[" + "; ".join(fmt(row, digits)[1:-1] for row in arr) + "]"
-
-
 def out(arr: np.ndarray) -> Any:
     """A 0-d array as a Python float, anything else unchanged (results stay JSON-able)."""
     arr = np.asarray(arr, dtype=np.float64)
@@ -117,7 +107,7 @@ def sigmoid(x: np.ndarray) -> Solution:
     with np.errstate(over="ignore"):
         e = np.exp(-x)  # may be inf for x < -709: σ is still computed stably
     steps = [
-        Step("e^{-x}", out(e), f"x = {fmt(x)}"),
+        Step("e^{-x}", out(e), f"x = {format_array(x)}"),
         Step("1 + e^{-x}", out(1.0 + e)),
         Step("σ(x) = 1/(1 + e^{-x})", out(s)),
     ]
@@ -156,7 +146,7 @@ def sigmoid_derivative(x: np.ndarray) -> Solution:
     steps = [
         Step("σ(x)", out(s)),
         Step("1 - σ(x)", out(1.0 - s)),
-        Step("σ'(x) = σ(x)(1 - σ(x))", out(d), f"{fmt(s)} · {fmt(1.0 - s)}"),
+        Step("σ'(x) = σ(x)(1 - σ(x))", out(d), f"{format_array(s)} · {format_array(1.0 - s)}"),
     ]
     mistakes = [
         Mistake(
@@ -234,7 +224,7 @@ def tanh_derivative(x: np.ndarray) -> Solution:
     steps = [
         Step("tanh(x)", out(t)),
         Step("tanh²(x)", out(t**2)),
-        Step("tanh'(x) = 1 - tanh²(x)", out(d), f"1 - {fmt(t**2)}"),
+        Step("tanh'(x) = 1 - tanh²(x)", out(d), f"1 - {format_array(t**2)}"),
     ]
     mistakes = [
         Mistake(
@@ -274,7 +264,7 @@ def relu(x: np.ndarray) -> Solution:
     """
     x = as_array(x, "x")
     r = np.maximum(x, 0.0)
-    steps = [Step("g(x) = max{0, x}", out(r), f"max{{0, {fmt(x)}}}")]
+    steps = [Step("g(x) = max{0, x}", out(r), f"max{{0, {format_array(x)}}}")]
     mistakes = [Mistake("abs", "ReLU sets negative inputs to 0; |x| keeps them", out(np.abs(x)))]
     return Solution(out(r), steps, mistakes)
 

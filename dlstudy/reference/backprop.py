@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
-from dlstudy.reference.activations import act, act_prime, check_activation, fmt
+from dlstudy.output import format_array, format_number
+from dlstudy.reference.activations import act, act_prime, check_activation
 from dlstudy.reference.mle import bce_terms
 from dlstudy.reference.registry import (
     Mistake,
@@ -186,7 +186,7 @@ def _forward_steps(zs: list[np.ndarray], acts: list[np.ndarray], net: Net) -> li
             Step(
                 f"z^{n} = W^{n} a^{n - 1} + b^{n}",
                 zs[i],
-                f"{fmt(net.W[i])}·{fmt(acts[i])} + {fmt(net.b[i])}",
+                f"{format_array(net.W[i])}·{format_array(acts[i])} + {format_array(net.b[i])}",
             )
         )
         steps.append(Step(f"a^{n} = {net.f[i]}(z^{n})", acts[i + 1]))
@@ -326,7 +326,7 @@ def mlp_backward(
             Step(
                 f"δ^{L} = (a^{L} - y) ⊙ {net.f[-1]}'(z^{L})",
                 result[f"delta{L}"],
-                f"{fmt(acts[-1] - y)} ⊙ {fmt(act_prime(zs[-1], net.f[-1]))}",
+                f"{format_array(acts[-1] - y)} ⊙ {format_array(act_prime(zs[-1], net.f[-1]))}",
             )
         )
     for i in range(L - 1, 0, -1):
@@ -334,7 +334,7 @@ def mlp_backward(
             Step(
                 f"δ^{i} = (W^{i + 1})ᵀ δ^{i + 1} ⊙ {net.f[i - 1]}'(z^{i})",
                 result[f"delta{i}"],
-                f"{fmt(net.W[i].T @ result[f'delta{i + 1}'])} ⊙ {fmt(act_prime(zs[i - 1], net.f[i - 1]))}",
+                f"{format_array(net.W[i].T @ result[f'delta{i + 1}'])} ⊙ {format_array(act_prime(zs[i - 1], net.f[i - 1]))}",
             )
         )
     for i in range(1, L + 1):
@@ -342,7 +342,7 @@ def mlp_backward(
             Step(
                 f"∂C/∂W^{i} = δ^{i} (a^{i - 1})ᵀ",
                 result[f"dW{i}"],
-                f"{fmt(result[f'delta{i}'])} ⊗ {fmt(acts[i - 1])}",
+                f"{format_array(result[f'delta{i}'])} ⊗ {format_array(acts[i - 1])}",
             )
         )
         steps.append(Step(f"∂C/∂b^{i} = δ^{i}", result[f"db{i}"]))

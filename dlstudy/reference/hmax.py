@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
-from dlstudy.reference.activations import fmt, out
+from dlstudy.output import format_array, format_number
+from dlstudy.reference.activations import out
 from dlstudy.reference.pooling import pool2d_forward
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference, require_ndim
 
@@ -177,7 +177,7 @@ def hmax_c_cell(s: np.ndarray, k: int = 0, stride: int = 0) -> Solution:
         raise DlstudyError("k, stride: expected integers ≥ 0")
     if k == 0:
         c = float(s.max())
-        steps = [Step("c = max over the pool", c, f"max{fmt(np.ravel(s))}")]
+        steps = [Step("c = max over the pool", c, f"max{format_array(np.ravel(s))}")]
         mistakes = [
             Mistake(
                 "average", "a C-cell takes the max of its inputs, not their mean", float(s.mean())

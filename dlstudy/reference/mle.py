@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
-from dlstudy.reference.activations import fmt, sigma
+from dlstudy.output import format_array, format_number
+from dlstudy.reference.activations import sigma
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference, require_ndim
 
 _REDUCTIONS = ("sum", "mean")
@@ -239,7 +239,7 @@ def logistic_gd_step(
     steps = [
         Step("π = σ(Xw)", pi),
         Step("∇_w = Xᵀ(π - y)" + (" / n" if red == "mean" else ""), g),
-        Step("w ← w - η∇_w", w_new, f"{fmt(w)} - {format_number(eta)}·{fmt(g)}"),
+        Step("w ← w - η∇_w", w_new, f"{format_array(w)} - {format_number(eta)}·{format_array(g)}"),
     ]
     mistakes = [
         Mistake("ascent", "gradient descent subtracts η∇: you added it", w + eta * g),

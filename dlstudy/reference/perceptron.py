@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
-from dlstudy.reference.activations import fmt
+from dlstudy.output import format_array, format_number
 from dlstudy.reference.registry import (
     Mistake,
     Solution,
@@ -144,11 +143,11 @@ def _visit_step(
     sign = "+" if y[v.i] > 0 else "-"
     score = f"y(wᵀx{' + b' if bias else ''}) = {format_number(v.score, 4)}"
     what = "(w, b)" if bias else "w"
-    label = f"{head}point {v.i + 1} (x = {fmt(X[v.i])}, y = {sign}1): {score}"
+    label = f"{head}point {v.i + 1} (x = {format_array(X[v.i])}, y = {sign}1): {score}"
     if v.updated:
         label += f" ≤ 0, misclassified → new {what}"
         eta_s = format_number(eta)
-        detail = f"w ← w + η·y·x = {fmt(v.w_before)} {sign} {eta_s}·{fmt(X[v.i])}"
+        detail = f"w ← w + η·y·x = {format_array(v.w_before)} {sign} {eta_s}·{format_array(X[v.i])}"
         if bias:
             detail += f";  b ← b + η·y = {format_number(v.b_before, 4)} {sign} {eta_s}"
     else:
