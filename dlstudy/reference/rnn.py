@@ -562,13 +562,15 @@ def recurrent_param_count(
     biases: int = 2,
 ) -> int:
     """Σ over layers and directions of gates·(H·I_l + H·H + biases·H), with I_l = I for the first
-    layer and H·directions after it (torch's layout)."""
+    layer and H·directions after it (torch's layout): the layer language's formula
+    (:func:`dlstudy.arch.sizes.recurrent_params`), so ``rnn-params`` and ``dlstudy params`` agree."""
+    from dlstudy.arch.sizes import recurrent_params
+
     directions = 2 if bidirectional else 1
-    per_bias = biases * hidden_size
-    first = gates * (hidden_size * input_size + hidden_size * hidden_size + per_bias)
-    # layers 2..L read the concatenated outputs of both directions: I_l = H·directions
-    later = gates * (hidden_size * hidden_size * directions + hidden_size * hidden_size + per_bias)
-    return directions * (first + (num_layers - 1) * later)
+    weights, bias = recurrent_params(
+        gates, input_size, hidden_size, layers=num_layers, directions=directions, biases=biases
+    )
+    return weights + bias
 
 
 def check_sizes(input_size: int, hidden_size: int, num_layers: int, biases: int) -> None:
