@@ -70,9 +70,18 @@ def _plain(x: Any) -> Any:
 
 
 def diff(
-    expected: Any, given: Any, rtol: float, atol: float, path: str = ""
+    expected: Any,
+    given: Any,
+    rtol: float,
+    atol: float,
+    path: str = "",
+    strict: bool = False,
 ) -> list[dict[str, Any]]:
-    """Entries of ``given`` that differ from ``expected``; raises on incompatible structure."""
+    """Entries of ``given`` that differ from ``expected``; raises on incompatible structure.
+
+    Leniently, a number stands for a one-entry list and a one-entry list for a number (so a column
+    ``[[1], [2]]`` reads as the vector ``[1, 2]``); ``strict`` allows only a one-entry list for the
+    whole answer, so every other shape difference is an error."""
     e, g = _plain(expected), _plain(given)
     if isinstance(e, dict):
         if not isinstance(g, dict):
@@ -85,10 +94,10 @@ def diff(
             )
         out: list[dict[str, Any]] = []
         for k in e:
-            out += diff(e[k], g[k], rtol, atol, f"{path}.{k}" if path else str(k))
+            out += diff(e[k], g[k], rtol, atol, f"{path}.{k}" if path else str(k), strict)
         return out
     if isinstance(e, list):
-        if isinstance(g, (int, float)) and len(e) == 1:
+        if isinstance(g, (int, float)) and len(e) == 1 and not strict:
             g = [g]
         if not isinstance(g, list):
             raise DlstudyError(
@@ -100,12 +109,12 @@ def diff(
             )
         out = []
         for i, (ee, gg) in enumerate(zip(e, g, strict=True)):
-            out += diff(ee, gg, rtol, atol, f"{path}[{i}]")
+            out += diff(ee, gg, rtol, atol, f"{path}[{i}]", strict)
         return out
     if isinstance(e, bool) or isinstance(e, str):
         same = str(e).lower() == str(g).lower()
         return [] if same else [{"entry": path or "answer", "expected": e, "given": g}]
-    if isinstance(g, list) and len(g) == 1:
+    if isinstance(g, list) and len(g) == 1 and not (strict and path):
         g = g[0]
     if isinstance(g, bool) or not isinstance(g, (int, float)):
         raise DlstudyError(f"expected a number{_at(path)}, got {g!r}")
@@ -134,18 +143,23 @@ def matches(expected: Any, given: Any, rtol: float, atol: float) -> bool:
 
 
 def grade(
-    solution: Any, given: Any, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL
+    solution: Any,
+    given: Any,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    strict_shape: bool = False,
 ) -> Verdict:
     """Grade ``given`` (a parsed value) against ``solution`` (a registry Solution).
 
     Raises :class:`DlstudyError` when ``given`` cannot be compared at all (wrong shape or kind):
-    that is invalid input, not a wrong answer.
+    that is invalid input, not a wrong answer, unless a wrong method gives exactly that answer.
+    ``strict_shape``: see :func:`diff`.
     """
     checkpoints = solution.checkpoints
     if checkpoints and _looks_like_stages(given, checkpoints, solution.result):
         return _grade_stages(solution, given, rtol, atol)
     try:
-        wrong = diff(solution.result, given, rtol, atol)
+        wrong = diff(solution.result, given, rtol, atol, strict=strict_shape)
     except DlstudyError:
         # A wrong shape is invalid input, unless a wrong method produces exactly that shape
         # (a valid instead of a full correlation, padding ignored): then name the mistake.

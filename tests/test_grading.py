@@ -82,3 +82,13 @@ def test_first_divergent_stage():
     assert "layer 2" in v.message
     v = grade(sol, [3, 6, 12])
     assert v.mistake.name == "k-not-k-1" and v.first_wrong_step == "layer 2"
+
+
+def test_strict_shape_rejects_what_lenient_grading_reads_through():
+    sol = Solution([1.0, 2.0])
+    assert grade(sol, [[1], [2]]).correct  # lenient: a column reads as the vector
+    with pytest.raises(DlstudyError):
+        grade(sol, [[1], [2]], strict_shape=True)
+    assert grade(Solution(3.0), [3], strict_shape=True).correct  # a one-entry answer is a number
+    with pytest.raises(DlstudyError):
+        grade(Solution([3.0]), 3, strict_shape=True)

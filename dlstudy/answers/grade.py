@@ -161,27 +161,20 @@ def _grade_numeric(expected: Expected, text: str) -> Grade:
             f"read {reading.shown}"
         )
     rtol, atol = (0.0, 0.0) if expected.kind == "integer" else (expected.rtol, expected.atol)
-    if not stages:
-        try:
-            _check_shape(want, given, reading.shown, expected.kind)
-        except AnswerError:
-            # a wrong shape that is exactly a wrong method's answer (valid instead of full, padding
-            # ignored) is a named mistake, not unreadable input
-            for m in expected.mistakes:
-                if not isinstance(m, ExprMistake) and grading.matches(m.value, given, rtol, atol):
-                    message = f"wrong: {m.message}"
-                    return Grade(False, reading.read_as, message, m.name, m.message, [], 0.0)
-            raise
     solution = SimpleNamespace(
         result=want,
         checkpoints=list(expected.checkpoints),
         mistakes=[m for m in expected.mistakes if not isinstance(m, ExprMistake)],
     )
     try:
-        verdict = grading.grade(solution, given, rtol, atol)
+        # a wrong shape is unreadable input, unless it is exactly a wrong method's answer (valid
+        # instead of full correlation): grading names that mistake
+        verdict = grading.grade(solution, given, rtol, atol, strict_shape=not stages)
     except AnswerError:
         raise
     except DlstudyError as exc:
+        if not stages:
+            _check_shape(want, given, reading.shown, expected.kind)  # says which shape it expected
         raise AnswerError(f"{exc.message}; read {reading.shown}") from None
     if verdict.correct:
         return Grade(True, reading.read_as, "correct", score=1.0)
