@@ -47,19 +47,10 @@ def check(
             out["solution"] = q.solution_text()
         print_json(out)
     else:
-        from rich.markup import escape
+        from dlstudy.ui import render
 
-        c = console()
-        c.print(escape(grade.read_as))
-        if grade.correct:
-            c.print(f"[green]✓ {escape(grade.message)}[/green]")
-        else:
-            c.print(f"[red]✗ {escape(grade.message)}[/red]")
-            if grade.score:
-                c.print(f"partial credit: {grade.score:.0%}")
-            c.print(f"correct answer: {escape(q.answer_text)}")
+        render.grade_feedback(console(), grade, q)
         if solution:
-            c.print("\n[bold]Worked solution[/bold]")
-            c.print(escape(q.solution_text()))
+            render.solution(console(), q)
     if not grade.correct:
         raise typer.Exit(1)

@@ -153,7 +153,11 @@ _PLAIN_VERDICTS = {"right", "wrong", "correct", "incorrect", "not correct"}
 
 def feedback(console: Console, item: Item) -> None:
     """After an answer: how it was read, right or wrong, the correct answer, the named mistake."""
-    grade = item.grade
+    grade_feedback(console, item.grade, item.question)
+
+
+def grade_feedback(console: Console, grade: Any, question: Any) -> None:
+    """The feedback on one graded answer (the quiz's, and ``dlstudy check``'s)."""
     console.print(Text(grade.read_as, style="dim"))
     right = bool(grade.correct)
     line = Text(_mark(console, right), style="bold green" if right else "bold red")
@@ -167,18 +171,19 @@ def feedback(console: Console, item: Item) -> None:
         line.append(" " + message[0].upper() + message[1:])
     console.print(line)
     if not right:
-        _mistake(console, grade)
+        _mistake(console, grade, shown=message)
         console.print(Text("Correct answer:", style="bold"))
-        console.print(answer_renderable(item.question))
+        console.print(answer_renderable(question))
 
 
-def _mistake(console: Console, grade: Any) -> None:
-    """The named wrong method, when the answer matched one."""
+def _mistake(console: Console, grade: Any, shown: str = "") -> None:
+    """The named wrong method, when the answer matched one (its feedback unless already shown)."""
     if grade.mistake:
         text = Text("Recognised mistake: ", style="bold yellow")
         text.append(grade.mistake)
-        if grade.mistake_feedback:
-            text.append(f" - {grade.mistake_feedback}")
+        feedback = grade.mistake_feedback
+        if feedback and feedback.lower() not in shown.lower():
+            text.append(f" - {feedback}")
         console.print(text)
 
 
