@@ -65,11 +65,12 @@ def test_check_exit_codes(bank_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     right, no_bias = _conv_answer(bank_dir, 5, capsys)
     b = ["--bank", str(bank_dir)]
     code, out, _ = run(["check", "c.conv", "--seed", "5", "--answer", str(right), *b], capsys)
-    assert code == 0 and "correct" in out and f"read as: {right}" in out
+    assert code == 0 and "Right" in out and f"read as: {right}" in out
     code, out, _ = run(["check", "c.conv:5", "--answer", str(right), *b], capsys)
     assert code == 0
     code, out, _ = run(["check", "c.conv:5", "--answer", str(no_bias), *b], capsys)
-    assert code == 1 and "wrong" in out and "correct answer" in out
+    assert code == 1 and "Wrong" in out and "Correct answer" in out
+    assert "Recognised mistake: bias-forgotten" in out
     code, out, err = run(["check", "c.conv:5", "--answer", "12 +", *b], capsys)
     assert code == 2 and out == "" and err.startswith("dlstudy: error:")
     code, _, err = run(["check", "c.conv:5", "--answer", "__import__('os')", *b], capsys)
