@@ -109,3 +109,13 @@ def test_status_rules():
     assert status_of(A("refuted", "proven"), want_refuted=True) == "proven"
     assert status_of([], want_refuted=False) == "error"
     assert status_of(A("error", "proven"), want_refuted=False) == "error"
+
+
+def test_sampling_is_labelled_evidence_never_proven():
+    """A check by sampling reports ``evidence`` when the sides agree (even for a true identity),
+    and its control (a perturbed right-hand side) is refuted at a sampled point."""
+    c = Check()
+    assert c.evidence("sin² + cos²", sp.sin(x) ** 2 + sp.cos(x) ** 2, 1, control=2) == "evidence"
+    assert status_of(c.assertions, want_refuted=False) == "evidence"
+    ctl = Check(control=True)
+    assert ctl.evidence("sin² + cos²", sp.sin(x) ** 2 + sp.cos(x) ** 2, 1, control=2) == "refuted"
