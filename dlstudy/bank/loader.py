@@ -1,4 +1,4 @@
-"""Find and load the question bank: the built-in ``question_bank`` package data plus ``--bank`` dirs.
+"""Find and load the question bank: the built-in ``dlstudy/question_bank`` data plus ``--bank`` dirs.
 
 A file with a TOML error, or a template with a missing field, unknown reference function or impossible
 constraint, is reported in :attr:`Bank.problems` ("file: template id: field: message"); every other
@@ -106,10 +106,11 @@ _cache: dict[tuple[str, float, int], BankFile] = {}
 
 
 def builtin_files() -> list[Path]:
-    """The ``*.toml`` files of the built-in ``question_bank`` package (also after ``pip install .``)."""
+    """The ``*.toml`` files of the built-in bank, ``dlstudy/question_bank`` (package data, so a plain
+    ``pip install .`` finds it; the repository's top-level ``question_bank`` links to it)."""
     from importlib.resources import files
 
-    root = files("question_bank")
+    root = files("dlstudy") / "question_bank"
     out = []
     for entry in root.iterdir():
         if entry.name.endswith(".toml") and entry.is_file():
