@@ -1,27 +1,45 @@
 """Start-up benchmark (run by hand, not collected by pytest):
 
-    python tests/benchmarks/bench_startup.py [--runs 21]
+    python tests/benchmarks/bench_startup.py [--runs 11] [--only NAME ...]
 
-Measures, in the same run and interleaved, the median wall time of
+Every command a student waits for, measured in the same run, interleaved (so drift on a shared
+machine affects all alike), as the median wall time over ``--runs`` runs after one warm-up, and
+divided by the median of a minimal typer app running a command (``_baseline_app.py hello``):
 
-* ``dlstudy --help`` against a minimal typer app's ``--help`` (``_baseline_app.py``): goal <= 1.3;
-* ``dlstudy rf resnet50`` and ``dlstudy params resnet50`` against the same baseline: goal <= 1.5.
+=====================================  ==========================================  =====
+row                                    what is timed                               goal
+=====================================  ==========================================  =====
+``dlstudy --help``                     the whole process                           1.3x
+``rf resnet50``, ``params resnet50``   the whole process                           1.5x
+first quiz question                    ``quiz --n 1`` until ``answer>`` shows      1.5x
+``check ID:SEED --answer``             the whole process                           1.5x
+``stats``, ``topics``                  the whole process (a store with attempts)   1.5x
+``plan``                               the whole process (skipped until it exists) 1.5x
+review's first question                ``review`` until ``answer>`` shows          1.5x
+``verify --claim``                     the whole process                           2.5x
+=====================================  ==========================================  =====
 
-A second column compares with the minimal app running its command (``_baseline_app.py hello``):
-typer (0.29) imports pydantic to coerce the parameters of any command it runs, about 40 ms that
-``--help`` never pays, so that column isolates what dlstudy itself adds.
+Rows without a goal are reported for context: the minimal app's ``--help`` (``dlstudy --help`` is
+also compared with it, like for like), ``bank list``, the first question of a default ``quiz``
+(10 questions drawn), and the first quiz question with an empty bank cache (the first launch after
+installing dlstudy or editing a bank file).
+
+Typer (0.29) imports pydantic to coerce the parameters of any command it runs, about 40 ms that
+``--help`` never pays: the baseline runs a command so that the ratio isolates what dlstudy adds.
 
 Every command runs as ``python -m ...`` / ``python script`` under the same interpreter, so the
 ratio compares what each program imports and does, not how it was launched. Their bytecode is
 cached in a private directory (``PYTHONPYCACHEPREFIX``) even where ``PYTHONDONTWRITEBYTECODE`` is
 set: otherwise every run would compile dlstudy from source but not typer (whose ``.pyc`` files
-came with its installation), 20-40 ms here that no installed copy pays.
+came with its installation), 20-40 ms here that no installed copy pays. The progress store
+(``DLSTUDY_HOME``) and the bank cache (``DLSTUDY_CACHE``) live in private temporary folders.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import datetime as dt
 import os
 import shutil
 import statistics
@@ -29,76 +47,225 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
-COMMANDS: dict[str, list[str]] = {
-    "baseline --help": [PY, str(HERE / "_baseline_app.py"), "--help"],
-    "baseline hello": [PY, str(HERE / "_baseline_app.py")],
-    "dlstudy --help": [PY, "-m", "dlstudy", "--help"],
-    "dlstudy rf resnet50": [PY, "-m", "dlstudy", "rf", "resnet50"],
-    "dlstudy params resnet50": [PY, "-m", "dlstudy", "params", "resnet50"],
-}
-GOALS = {"dlstudy --help": 1.3, "dlstudy rf resnet50": 1.5, "dlstudy params resnet50": 1.5}
+BASELINE = "baseline: typer app running a command"
 PYCACHE = tempfile.mkdtemp(prefix="dlstudy-bench-pyc-")
 atexit.register(shutil.rmtree, PYCACHE, True)
+
+
+@dataclass
+class Command:
+    """One measured command. ``args`` follow ``python -m dlstudy`` unless ``script`` is set; ``{i}``
+    in an argument is the run number (so the quiz draws a different question each run)."""
+
+    name: str
+    args: list[str]
+    goal: float | None = None
+    until: bytes | None = None  # time until this appears on stdout, then answer "q"
+    needs: str | None = None  # a dlstudy command that must exist (else the row is skipped)
+    codes: tuple[int, ...] = (0,)
+    script: bool = False
+    cold_cache: bool = False  # an empty bank cache before every run
+    note: str = ""
+
+
+def _exam_date() -> str:
+    return (dt.date.today() + dt.timedelta(days=30)).isoformat()
+
+
+COMMANDS: list[Command] = [
+    Command(BASELINE, [str(HERE / "_baseline_app.py")], script=True),
+    Command("baseline: typer app --help", [str(HERE / "_baseline_app.py"), "--help"], script=True),
+    Command("dlstudy --help", ["--help"], 1.3),
+    Command("rf resnet50", ["rf", "resnet50"], 1.5),
+    Command("params resnet50", ["params", "resnet50"], 1.5),
+    Command("quiz: first question", ["quiz", "--n", "1", "--seed", "{i}"], 1.5, until=b"answer>"),
+    Command(
+        "check ID:SEED --answer",
+        ["check", "mle.logistic-nll:0", "--answer", "1.39"],
+        1.5,
+        codes=(0, 1),
+    ),
+    Command("stats", ["stats"], 1.5),
+    Command("topics", ["topics"], 1.5),
+    Command("plan", ["plan", "--exam-date", _exam_date()], 1.5, needs="plan"),
+    Command(
+        "review: first question", ["review", "--new", "50", "--seed", "{i}"], 1.5, until=b"answer>"
+    ),
+    Command(
+        "verify --claim",
+        ["verify", "--claim", "diff(tanh(x), x) == 1 - tanh(x)**2"],
+        2.5,
+    ),
+    Command("bank list", ["bank", "list"]),
+    Command(
+        "quiz (default --n 10): first question",
+        ["quiz", "--seed", "{i}"],
+        until=b"answer>",
+        note="all 10 questions are drawn before the first is shown",
+    ),
+    Command(
+        "quiz: first question, empty cache",
+        ["quiz", "--n", "1", "--seed", "{i}"],
+        until=b"answer>",
+        cold_cache=True,
+        note="the first launch after installing or editing a bank file",
+    ),
+]
 
 
 def child_env(**extra: str) -> dict[str, str]:
     """The environment of a measured process: no colour, bytecode cached in ``PYCACHE``."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "NO_COLOR": "1", "PYTHONPYCACHEPREFIX": PYCACHE, **extra}
+    return {**env, "NO_COLOR": "1", "COLUMNS": "100", "PYTHONPYCACHEPREFIX": PYCACHE, **extra}
 
 
-def _time(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=True,
-        env=child_env(),
-    )
-    return time.perf_counter() - start
+class Bench:
+    """The private folders of one benchmark run and the timing of one command."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="dlstudy-bench-"))
+        atexit.register(shutil.rmtree, self.root, True)
+        self.home = self.root / "home"
+        self.cache = self.root / "cache"
+        self._cold = 0
+
+    def env(self, command: Command) -> dict[str, str]:
+        cache = self.cache
+        if command.cold_cache:
+            self._cold += 1
+            cache = self.root / f"cold-{self._cold}"
+        return child_env(DLSTUDY_HOME=str(self.home), DLSTUDY_CACHE=str(cache))
+
+    def argv(self, command: Command, run: int) -> list[str]:
+        args = [a.replace("{i}", str(run)) for a in command.args]
+        return [PY, *args] if command.script else [PY, "-m", "dlstudy", *args]
+
+    def exists(self, command: Command) -> bool:
+        if command.needs is None:
+            return True
+        proc = subprocess.run(
+            [PY, "-m", "dlstudy", command.needs, "--help"],
+            capture_output=True,
+            env=self.env(Command("", [])),
+            check=False,
+        )
+        return proc.returncode == 0
+
+    def prepare(self) -> None:
+        """A progress store with some answers in it, as a student's has (for stats and topics)."""
+        answers = "".join(f"{k}\n" for k in range(8))
+        subprocess.run(
+            [PY, "-m", "dlstudy", "quiz", "--n", "8", "--seed", "1"],
+            input=answers.encode(),
+            capture_output=True,
+            env=self.env(Command("", [])),
+            check=True,
+        )
+
+    def time(self, command: Command, run: int) -> float:
+        argv, env = self.argv(command, run), self.env(command)
+        if command.until is None:
+            start = time.perf_counter()
+            proc = subprocess.run(argv, capture_output=True, env=env, check=False)
+            elapsed = time.perf_counter() - start
+            if proc.returncode not in command.codes:
+                raise SystemExit(
+                    f"{command.name}: exit {proc.returncode}\n{proc.stderr.decode()[-2000:]}"
+                )
+            return elapsed
+        start = time.perf_counter()
+        proc2 = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert proc2.stdout is not None
+        seen = b""
+        while command.until not in seen:
+            chunk = os.read(proc2.stdout.fileno(), 65536)
+            if not chunk:
+                _, err = proc2.communicate(timeout=60)
+                raise SystemExit(
+                    f"{command.name}: ended before {command.until.decode()!r}:\n"
+                    f"{seen.decode()}{err.decode()}"
+                )
+            seen += chunk
+        elapsed = time.perf_counter() - start
+        proc2.communicate(b"q\n", timeout=60)
+        return elapsed
 
 
-def medians(runs: int) -> dict[str, float]:
-    """Median wall time of every command over ``runs`` interleaved runs, after one warm-up."""
-    for cmd in COMMANDS.values():  # warm the file cache and .pyc files
-        _time(cmd)
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(runs):
-        for name, cmd in COMMANDS.items():  # interleaved, so drift affects all alike
-            times[name].append(_time(cmd))
-    return {name: statistics.median(values) for name, values in times.items()}
+@dataclass
+class Result:
+    name: str
+    median: float | None  # None: skipped
+    ratio: float | None
+    goal: float | None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool | None:
+        if self.goal is None or self.ratio is None:
+            return None
+        return self.ratio <= self.goal
+
+
+def measure(runs: int, only: list[str] | None = None) -> list[Result]:
+    """Median of every command over ``runs`` interleaved runs (after one warm-up) and its ratio to
+    the baseline."""
+    bench = Bench()
+    bench.prepare()
+    chosen = [c for c in COMMANDS if c.name == BASELINE or not only or c.name in only]
+    skipped = {c.name for c in chosen if not bench.exists(c)}
+    active = [c for c in chosen if c.name not in skipped]
+    for c in active:  # warm-up: the file cache, .pyc files, the bank cache
+        bench.time(c, 0)
+    times: dict[str, list[float]] = {c.name: [] for c in active}
+    for run in range(1, runs + 1):
+        for c in active:
+            times[c.name].append(bench.time(c, run))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    base = medians[BASELINE]
+    results = []
+    for c in chosen:
+        if c.name in skipped:
+            note = f"skipped: there is no `dlstudy {c.needs}` command yet"
+            results.append(Result(c.name, None, None, c.goal, note))
+            continue
+        note = c.note
+        if c.name == "dlstudy --help":
+            like = medians["baseline: typer app --help"]
+            note = f"{medians[c.name] / like:.2f}x the minimal app's --help"
+        results.append(Result(c.name, medians[c.name], medians[c.name] / base, c.goal, note))
+    return results
+
+
+def print_results(results: list[Result]) -> bool:
+    print(f"{'command':<40}{'median':>9}{'ratio':>8}{'goal':>8}  result  notes")
+    for r in results:
+        median = "" if r.median is None else f"{r.median * 1e3:.0f} ms"
+        ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
+        goal = "" if r.goal is None else f"<={r.goal}x"
+        result = {None: "", True: "pass", False: "MISSED"}[r.ok]
+        print(f"{r.name:<40}{median:>9}{ratio:>8}{goal:>8}  {result:<6}  {r.note}")
+    return all(r.ok is not False for r in results)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21, help="runs per command (default 21)")
+    parser.add_argument("--runs", type=int, default=11, help="runs per command (default 11)")
+    parser.add_argument(
+        "--only", nargs="+", choices=[c.name for c in COMMANDS], help="only these rows"
+    )
     args = parser.parse_args()
-    med = medians(args.runs)
-    base = med["baseline --help"]
-    run_base = med["baseline hello"]
-    print(f"{'command':<26}{'median':>10}{'ratio':>8}{'goal':>8}{'vs hello':>10}")
-    failed = False
-    for name, median in med.items():
-        ratio = median / base
-        goal = GOALS.get(name)
-        ok = goal is None or ratio <= goal
-        failed |= not ok
-        goal_text = f"<={goal}" if goal else ""
-        versus = (
-            f"{median / run_base:.2f}"
-            if name in ("dlstudy rf resnet50", "dlstudy params resnet50")
-            else ""
-        )
-        print(
-            f"{name:<26}{median * 1000:>8.1f}ms{ratio:>8.2f}{goal_text:>8}{versus:>10}"
-            f"{'' if ok else '  MISSED'}"
-        )
-    return 1 if failed else 0
+    return 0 if print_results(measure(args.runs, args.only)) else 1
 
 
 if __name__ == "__main__":
