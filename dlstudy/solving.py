@@ -20,12 +20,12 @@ _KIND_TEXT = {
 
 def show_list(section: str | None = None, as_json: bool = False) -> None:
     """``dlstudy solve --list``: name, section of the notes, one-line summary."""
-    from dlstudy.reference.registry import load_all
+    from dlstudy.reference import manifest
 
     if section:
         check_section(section)
     funcs = sorted(
-        (f for f in load_all().values() if section in (None, f.section)),
+        (f for f in manifest.entries().values() if section in (None, f.section)),
         key=lambda f: (SECTION_IDS.index(f.section), f.name),
     )
     if as_json:

@@ -13,6 +13,10 @@ Parameters are described by the signature: the annotation gives the kind (``floa
 else → a raw JSON-like value), the default makes a parameter optional, and ``params_help`` gives a
 line of help per parameter. ``dlstudy solve``, the question bank and ``dlstudy check`` all call
 functions through :func:`call`, which coerces and validates user values.
+
+Chapters register their functions when imported, and are imported lazily: :func:`get` imports the one
+chapter that defines a function (the manifest, :mod:`dlstudy.reference.manifest`, says which), so
+a question imports one chapter, not all of them; :func:`load_all` imports every chapter.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import format_number
+from dlstudy.reference import manifest
 from dlstudy.sections import check_section
 
 #: Modules of this package that are not chapters.
-_NOT_CHAPTERS = frozenset({"registry"})
+_NOT_CHAPTERS = frozenset({"registry", "manifest"})
 
 
 @dataclass
@@ -211,7 +216,8 @@ def load_all() -> dict[str, RefFunc]:
 
 
 def chapter_modules() -> list[str]:
-    """Every module of ``dlstudy.reference`` except the registry: one per chapter of the notes."""
+    """Every module of ``dlstudy.reference`` except the registry and its manifest: one per chapter of
+    the notes."""
     import pkgutil
 
     import dlstudy.reference as package
@@ -223,10 +229,26 @@ def chapter_modules() -> list[str]:
     )
 
 
+def _registered(name: str) -> RefFunc | None:
+    """The function registered as ``name``, importing only its chapter (named by the manifest)."""
+    if name not in _REGISTRY:
+        entry = manifest.entries().get(name)
+        if entry is not None:
+            importlib.import_module(f"dlstudy.reference.{entry.module}")
+    return _REGISTRY.get(name)
+
+
 def get(name: str) -> RefFunc:
-    """The reference function called ``name``, or the domain error with a suggestion."""
-    registry = load_all()
+    """The reference function called ``name``, or the domain error with a suggestion.
+
+    Imports only the chapter that defines it; every chapter only for a name the manifest does not
+    know (a misspelling, or a function added since the manifest was generated)."""
     key = name.strip()
+    for candidate in (key, key.replace("_", "-")):
+        found = _registered(candidate)
+        if found is not None:
+            return found
+    registry = load_all()
     if key not in registry and key.replace("_", "-") in registry:
         key = key.replace("_", "-")
     if key not in registry:
