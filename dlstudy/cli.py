@@ -52,6 +52,10 @@ def _fail(message: str, detail: str = "", code: int = 2) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; never show a traceback for bad input."""
+    if "numpy" not in sys.modules:
+        # dlstudy computes at hand-calculation sizes: one BLAS thread is all it uses, and starting
+        # OpenBLAS's pool of threads costs about 60 ms of every start that imports numpy
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     debug = bool(os.environ.get("DLSTUDY_DEBUG"))
     try:
         app(args=argv, prog_name="dlstudy")

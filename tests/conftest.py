@@ -7,6 +7,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _bank_cache(tmp_path_factory):
+    """One bank cache for the whole run (and the processes it starts), never the user's: keyed by
+    contents, so tests cannot see each other's entries, only reuse the built-in bank's parse."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DLSTUDY_CACHE", str(tmp_path_factory.mktemp("dlstudy-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Every test gets its own progress store; nothing touches the real data folder."""

@@ -2,47 +2,61 @@
 
 A file with a TOML error, or a template with a missing field, unknown reference function or impossible
 constraint, is reported in :attr:`Bank.problems` ("file: template id: field: message"); every other
-template keeps working. Parsed files are cached by path and modification time.
+template keeps working. The problems of ``--bank`` files are also told once on stderr, so that a
+broken template of the user's never vanishes without a word (the built-in bank's are for
+``dlstudy bank lint``).
+
+Files are read safely (:mod:`dlstudy.bank.files`: regular files only, bounded) and their parse is
+cached (:mod:`dlstudy.bank.index`): a start-up reads the cached index instead of parsing every file
+and importing every reference module. ``cache=False`` parses everything from the TOML.
 """
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlstudy.bank.template import Question, Template, parse_template
+from dlstudy.bank import files as bank_files_io
+from dlstudy.bank import index
+from dlstudy.bank.files import MAX_FILE_BYTES, UnreadableFile
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.sections import SECTION_IDS, check_section
 
-MAX_FILE_BYTES = 2_000_000
+if TYPE_CHECKING:
+    from dlstudy.bank.template import Question, Template
+
+__all__ = ["MAX_FILE_BYTES", "Bank", "BankFile", "load_bank", "split_ref"]
 
 
 @dataclass
 class BankFile:
-    """One TOML file: its templates (valid ones) and its problems."""
+    """One TOML file: its templates (valid ones) and its problems. From the cache, the templates
+    are :class:`~dlstudy.bank.index.TemplateEntry` objects (they stand for templates)."""
 
     path: str
-    templates: list[Template] = field(default_factory=list)
+    templates: list[Any] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Bank:
-    """The loaded bank. ``templates``: only valid templates, by id; ``problems``: one line per
+    """The loaded bank. ``templates``: only valid templates, by id (index entries that decode the
+    parsed template on first use, unless loaded with ``cache=False``); ``problems``: one line per
     malformed file or template."""
 
-    templates: dict[str, Template] = field(default_factory=dict)
+    templates: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     files: list[BankFile] = field(default_factory=list)
 
     def get(self, template_id: str) -> Template:
-        """The template called ``template_id``, or the domain error with a suggestion."""
+        """The parsed template called ``template_id``, or the domain error with a suggestion."""
         key = template_id.strip()
         if key in self.templates:
-            return self.templates[key]
+            found = self.templates[key]
+            return found.template if isinstance(found, index.TemplateEntry) else found
         hint = did_you_mean(key, self.templates)
         if not hint:
             close = [t for t in self.templates if key and key in t]
@@ -102,9 +116,6 @@ def split_ref(ref: str, seed: int | None = None) -> tuple[str, int]:
     return text, seed
 
 
-_cache: dict[tuple[str, float, int], BankFile] = {}
-
-
 def builtin_files() -> list[Path]:
     """The ``*.toml`` files of the built-in bank, ``dlstudy/question_bank`` (package data, so a plain
     ``pip install .`` finds it; the repository's top-level ``question_bank`` links to it)."""
@@ -124,7 +135,7 @@ def bank_files(extra: Iterable[str | Path] = (), builtin: bool = True) -> list[P
     for item in extra:
         p = Path(item).expanduser()
         if p.is_dir():
-            paths += sorted(p.rglob("*.toml"))
+            paths += bank_files_io.toml_files(p)
         elif p.is_file():
             paths.append(p)
         else:
@@ -132,43 +143,46 @@ def bank_files(extra: Iterable[str | Path] = (), builtin: bool = True) -> list[P
     return paths
 
 
-def load_file(path: Path) -> BankFile:
-    """Parse one file (cached by path, mtime and size)."""
+def load_file(path: Path, *, cache: bool = True) -> BankFile:
+    """Read and parse one file: from the cache when its contents were parsed before (then its
+    templates are index entries), else from the TOML."""
+    name = _display(path)
     try:
-        stat = path.stat()
-    except OSError as exc:
-        return BankFile(str(path), problems=[f"{path}: cannot read: {exc.strerror}"])
-    key = (str(path), stat.st_mtime, stat.st_size)
-    if key in _cache:
-        return _cache[key]
-    result = _parse_file(path, stat.st_size)
-    _cache[key] = result
-    return result
+        data = bank_files_io.read_limited(path)
+    except UnreadableFile as exc:
+        return BankFile(name, problems=[f"{name}: {exc.reason}"])
+    if not cache:
+        return _parse_file(name, data)
+    key = index.key_for(name, data)
+    cached = index.lookup(key)
+    if cached is not None:
+        return cached
+    return index.store(key, _parse_file(name, data))
 
 
 def _display(path: Path) -> str:
     return path.name if path.parent.name == "question_bank" else str(path)
 
 
-def _parse_file(path: Path, size: int) -> BankFile:
-    name = _display(path)
+def _parse_file(name: str, data: bytes) -> BankFile:
+    import tomllib
+
+    from dlstudy.bank.template import parse_template
+
     out = BankFile(name)
-    if size > MAX_FILE_BYTES:
-        out.problems.append(f"{name}: file too large ({size} bytes)")
-        return out
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        parsed: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         out.problems.append(f"{name}: TOML error: {exc}")
         return out
     except RecursionError:
         out.problems.append(f"{name}: TOML error: arrays or tables nested too deeply")
         return out
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         out.problems.append(f"{name}: cannot read: {exc}")
         return out
-    tables = data.get("template", [])
-    unknown = [k for k in data if k != "template"]
+    tables = parsed.get("template", [])
+    unknown = [k for k in parsed if k != "template"]
     if unknown:
         out.problems.append(
             f"{name}: unknown top-level key(s) {', '.join(unknown)}; use [[template]] tables"
@@ -184,13 +198,47 @@ def _parse_file(path: Path, size: int) -> BankFile:
     return out
 
 
+_told: set[str] = set()
+
+
+def _tell(problems: list[str]) -> None:
+    """Say on stderr, once per process, which ``--bank`` templates are left out and why."""
+    new = [p for p in problems if p not in _told]
+    if not new:
+        return
+    _told.update(new)
+    lines = [f"dlstudy: warning: {len(new)} problem(s) in --bank template files; left out:"]
+    lines += [f"  {_printable(p)}" for p in new[:_TOLD_AT_MOST]]
+    if len(new) > _TOLD_AT_MOST:
+        lines.append(f"  … and {len(new) - _TOLD_AT_MOST} more")
+    lines.append("  (`dlstudy bank lint --bank DIR` tests every template)")
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+
+
+_TOLD_AT_MOST = 10
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters written as escapes (a file name or a value from a template
+    file must not move the terminal's cursor or retitle its window)."""
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def load_bank(
     extra_dirs: Iterable[str | Path] | None = None,
     *,
     builtin: bool = True,
     files: Iterable[str | Path] | None = None,
+    cache: bool = True,
+    tell: bool = True,
 ) -> Bank:
-    """The built-in bank plus ``extra_dirs`` (``--bank DIR``). ``files`` restricts to those files."""
+    """The built-in bank plus ``extra_dirs`` (``--bank DIR``). ``files`` restricts to those files.
+
+    ``cache=False`` parses every file from its TOML (``bank lint``); ``tell=False`` keeps the
+    problems of ``--bank`` files off stderr (for a caller that reports them itself)."""
     paths = bank_files(extra_dirs or (), builtin=builtin and files is None)
     if files is not None:
         paths = []
@@ -199,10 +247,12 @@ def load_bank(
             if not p.is_file():
                 raise DlstudyError(f"--file: {f} is not a file")
             paths.append(p)
+    builtin_paths = set(builtin_files()) if builtin else set()
     bank = Bank()
     seen: dict[str, str] = {}
+    outside: list[str] = []
     for path in paths:
-        bf = load_file(path)
+        bf = load_file(path, cache=cache)
         kept = BankFile(bf.path, problems=list(bf.problems))
         for t in bf.templates:
             if t.id in seen:
@@ -215,4 +265,8 @@ def load_bank(
             kept.templates.append(t)
         bank.files.append(kept)
         bank.problems += kept.problems
+        if path not in builtin_paths:
+            outside += kept.problems
+    if tell and outside:
+        _tell(outside)
     return bank

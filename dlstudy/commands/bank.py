@@ -24,15 +24,6 @@ def _load(bank: list[Path] | None):
     return load_bank(extra_dirs=bank or [])
 
 
-def _warn_problems(problems: list[str]) -> None:
-    if problems:
-        from dlstudy.output import info
-
-        info(
-            f"[yellow]{len(problems)} template problem(s); `dlstudy bank lint` lists them[/yellow]"
-        )
-
-
 @bank_app.command("list")
 def bank_list(
     section: list[str] = typer.Option(
@@ -72,7 +63,6 @@ def bank_list(
     for r in rows:
         table.add_row(r["id"], r["section"], str(r["difficulty"]), r["answer_kind"], r["title"])
     console().print(table)
-    _warn_problems(b.problems)
 
 
 @bank_app.command("show")
@@ -130,7 +120,8 @@ def bank_lint(
     from dlstudy.bank.lint import lint_bank
     from dlstudy.output import info, print_json
 
-    report = lint_bank(load_bank(extra_dirs=bank or [], files=file or None), seeds)
+    loaded = load_bank(extra_dirs=bank or [], files=file or None, cache=False, tell=False)
+    report = lint_bank(loaded, seeds)
     if as_json:
         print_json(report.to_json())
     else:

@@ -83,7 +83,15 @@ def claims_by_section() -> dict[str, int] | None:
     Read from the catalogue's metadata without importing it (its modules import sympy): the
     ``@claim(id, section, ...)`` decorators of ``dlstudy/symbolic/claims_*.py`` are found with
     :mod:`ast`. A notes-as-written twin (``@notes_version``) is the same claim and not counted twice.
+    Parsing the modules takes longer than the rest of ``topics``: the counts are cached until
+    dlstudy's code changes.
     """
+    from dlstudy import cache
+
+    return cache.remember("claims-by-section", _scan_claims)
+
+
+def _scan_claims() -> dict[str, int] | None:
     import importlib.util
 
     spec = importlib.util.find_spec("dlstudy.symbolic")
