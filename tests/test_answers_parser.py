@@ -165,19 +165,19 @@ def test_read_as_shows_the_interpretation(text: str, shown: str) -> None:
     ],
 )
 def test_rejects_malicious_and_malformed(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a bound on the work, not on the machine's load
     with pytest.raises(AnswerError) as info:
         value = read_numeric(text).value
         to_plain(value)  # huge numbers fail when converted for grading
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5  # ~100x what it takes
     assert info.value.message
 
 
 def test_megabyte_input_is_rejected_fast() -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(AnswerError, match="too long"):
         read_numeric("1 " * 500_000)
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1  # rejected before it is read: ~100x what it takes
 
 
 def test_error_points_at_the_position() -> None:
@@ -237,7 +237,7 @@ _ALPHABET = st.sampled_from(list("0123456789+-*/^()[],; .eElogsqrtpixσ√−×_
 @settings(max_examples=300, deadline=None)
 @given(st.text(_ALPHABET, max_size=60) | st.text(max_size=60))
 def test_arbitrary_text_raises_only_answer_error(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     for read in (read_numeric, lambda t: read_expression(t, ("x", "w"))):
         try:
             reading = read(text)
@@ -245,7 +245,7 @@ def test_arbitrary_text_raises_only_answer_error(text: str) -> None:
                 to_plain(reading.value)
         except AnswerError:
             pass
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0  # CPU time, ~100x what it takes
 
 
 # -- expressions -----------------------------------------------------------------------------------

@@ -256,12 +256,10 @@ def spawn(home: Path, *args: str, timeout: float = 20) -> pexpect.spawn:
 
 def test_pty_full_quiz(tmp_path):
     qs = plan(4, 12, sections=["perceptron", "activations"])
-    start = time.monotonic()
     child = spawn(
         tmp_path, "quiz", "--n", "4", "--seed", "12", "--section", "perceptron,activations"
     )
     child.expect_exact("answer> ")
-    first_prompt = time.monotonic() - start
     child.sendline("help")
     child.expect_exact("Commands:")
     child.expect_exact("answer> ")
@@ -297,7 +295,6 @@ def test_pty_full_quiz(tmp_path):
     # every non-empty line typed at a prompt is kept for readline, commands included
     history = (tmp_path / "answer_history").read_text().splitlines()
     assert history[-4:] == [wrong, "s", "?", "q"]
-    assert first_prompt < 5  # generous here; the real figure is in the report/benchmark
 
 
 def test_pty_exam_times_out(tmp_path):

@@ -114,20 +114,20 @@ ALPHABET = st.sampled_from(
 @settings(max_examples=200, deadline=None)
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_arbitrary_token_soup_only_raises_dlstudy_error_quickly(text):
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: load on a shared machine does not count
     try:
         parse_claim(text)
     except DlstudyError:
         pass
-    assert time.perf_counter() - t0 < 2.0
+    assert time.process_time() - t0 < 2.0
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=80))
 def test_arbitrary_text_only_raises_dlstudy_error_quickly(text):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     try:
         parse_expression(text)
     except DlstudyError:
         pass
-    assert time.perf_counter() - t0 < 2.0
+    assert time.process_time() - t0 < 2.0
