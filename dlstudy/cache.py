@@ -17,7 +17,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -102,6 +101,8 @@ def read(path: Path, key: str) -> bytes | None:
 
 def write(path: Path, key: str, body: bytes) -> None:
     """Write ``body`` under ``key`` to ``path`` atomically; failing to write is not an error."""
+    import tempfile
+
     header = json.dumps({"format": FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()})
     where = path.parent
     tmp = None

@@ -27,7 +27,6 @@ import dataclasses
 import hashlib
 import importlib
 import json
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from dlstudy import cache
@@ -56,6 +55,8 @@ class Uncacheable(Exception):
 
 def encode(value: Any) -> Any:
     """``value`` as JSON data; dataclasses of dlstudy's modules are stored field by field."""
+    from fractions import Fraction
+
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return value
@@ -106,6 +107,8 @@ def decode(data: Any) -> Any:
     if "$tuple" in data:
         return tuple(decode(v) for v in data["$tuple"])
     if "$fraction" in data:
+        from fractions import Fraction
+
         return Fraction(*data["$fraction"])
     if "$dict" in data:
         return {decode(k): decode(v) for k, v in data["$dict"]}

@@ -119,14 +119,8 @@ def split_ref(ref: str, seed: int | None = None) -> tuple[str, int]:
 def builtin_files() -> list[Path]:
     """The ``*.toml`` files of the built-in bank, ``dlstudy/question_bank`` (package data, so a plain
     ``pip install .`` finds it; the repository's top-level ``question_bank`` links to it)."""
-    from importlib.resources import files
-
-    root = files("dlstudy") / "question_bank"
-    out = []
-    for entry in root.iterdir():
-        if entry.name.endswith(".toml") and entry.is_file():
-            out.append(Path(str(entry)))
-    return sorted(out)
+    root = Path(__file__).resolve().parents[1] / "question_bank"
+    return sorted(p for p in root.iterdir() if p.name.endswith(".toml") and p.is_file())
 
 
 def bank_files(extra: Iterable[str | Path] = (), builtin: bool = True) -> list[Path]:
