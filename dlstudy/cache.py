@@ -63,20 +63,21 @@ def code_fingerprint() -> str:
     if _code is None:
         from dlstudy import __version__
 
-        root = Path(__file__).resolve().parent
-        h = hashlib.sha256(f"{FORMAT}|{__version__}|{sys.version_info[:2]}".encode())
-        for where, subfolders, names in os.walk(root):
-            subfolders[:] = sorted(
-                d for d in subfolders if d not in ("__pycache__", "question_bank")
-            )
-            for name in sorted(names):
-                if name.endswith((".py", ".json")):
-                    path = os.path.join(where, name)
-                    info = os.stat(path)
-                    rel = os.path.relpath(path, root)
-                    h.update(f"{rel}|{info.st_size}|{info.st_mtime_ns}\n".encode())
-        _code = h.hexdigest()
+        _code = fingerprint(Path(__file__).resolve().parent, __version__)
     return _code
+
+
+def fingerprint(root: Path, version: str) -> str:
+    """The digest :func:`code_fingerprint` computes for the package folder ``root``."""
+    h = hashlib.sha256(f"{FORMAT}|{version}|{sys.version_info[:2]}".encode())
+    for where, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d not in ("__pycache__", "question_bank"))
+        rel = os.path.relpath(where, root)
+        for name in sorted(names):
+            if name.endswith((".py", ".json")):
+                info = os.stat(os.path.join(where, name))
+                h.update(f"{rel}/{name}|{info.st_size}|{info.st_mtime_ns}\n".encode())
+    return h.hexdigest()
 
 
 def read(path: Path, key: str) -> bytes | None:

@@ -1,4 +1,6 @@
 import os
+import resource
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,3 +37,32 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.pop("DLSTUDY_DEBUG", None)
     env.update(extra)
     return env
+
+
+def run_limited(
+    args: list[str],
+    *,
+    cpu_seconds: int = 30,
+    memory_bytes: int = 1_500_000_000,
+    timeout: float = 120,
+    stdin: str = "",
+    **extra_env: str,
+) -> subprocess.CompletedProcess:
+    """``dlstudy ARGS`` in a subprocess limited to ``cpu_seconds`` of CPU time and ``memory_bytes``
+    of address space (``resource`` limits: a runaway loop is killed, an unbounded read fails),
+    with a wall-clock ``timeout`` only as a guard against blocking (a FIFO), far above the second
+    or so a command takes."""
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+    return subprocess.run(
+        [*dlstudy_cmd(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(**extra_env),
+        timeout=timeout,
+        preexec_fn=limits,
+    )

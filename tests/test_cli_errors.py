@@ -7,13 +7,14 @@ are also run in a real subprocess to make sure the two agree.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from dlstudy.cli import main
-from tests.conftest import dlstudy_cmd, subprocess_env
+from tests.conftest import dlstudy_cmd, run_limited, subprocess_env
 
 ID = "cnn.corr-valid"
 MISSING = "/nonexistent/dlstudy/nowhere"
@@ -174,3 +175,96 @@ def test_a_real_process_agrees(args: list[str]) -> None:
     )
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip() and "Traceback" not in r.stderr
+
+
+# -- special files in --bank folders (issue 20) ----------------------------------------------------
+# In a real process under resource limits (CPU time, address space): a FIFO must not block, a link
+# to /dev/zero must not be read, a 200 MB file must be refused without being read whole, `--bank /`
+# must not walk the whole disk, and a broken template must be named, once, never vanish silently.
+
+BROKEN_TEMPLATE = """
+[[template]]
+id = "mine.bad"
+section = "convolution"
+kind = "number"
+prompt = "?"
+[template.answer]
+function = "no-such-function"
+"""
+
+#: (command words, stdin, exit code, what stderr says). ``{x}`` is a folder holding the file ``x``.
+SPECIAL_BANKS: list[tuple[list[str], str, int, list[str]]] = [
+    (["bank", "list", "--bank", "{fifo}"], "", 0, ["f.toml: not a regular file (a FIFO)"]),
+    (["quiz", "--n", "1", "--seed", "1", "--bank", "{zero}"], "q\n", 0, ["a character device"]),
+    (
+        ["bank", "show", ID, "--bank", "{big}"],
+        "",
+        0,
+        ["big.toml: file too large (more than 2,000,000 bytes)"],
+    ),
+    (
+        ["check", f"{ID}:1", "--answer", "1 2; 3 4", "--bank", "{broken}"],
+        "",
+        2,
+        ["mine.bad: answer.function: unknown function 'no-such-function'"],
+    ),
+    (
+        ["quiz", "--n", "1", "--seed", "1", "--bank", "{broken}"],
+        "q\n",
+        0,
+        ["mine.bad: answer.function: unknown function 'no-such-function'"],
+    ),
+    (
+        ["bank", "list", "--bank", "{broken}"],
+        "",
+        0,
+        ["mine.bad: answer.function: unknown function 'no-such-function'"],
+    ),
+    (
+        ["check", "mine.bad:1", "--answer", "1", "--bank", "{broken}"],
+        "",
+        2,
+        ["unknown function 'no-such-function'", "unknown template 'mine.bad'"],
+    ),
+    (["bank", "list", "--bank", "/"], "", 2, ["--bank /: more than 20,000 files and folders"]),
+    (["bank", "lint", "--file", "{fifo}/f.toml"], "", 2, ["is not a file"]),
+]
+
+
+@pytest.fixture
+def special_banks(tmp_path: Path) -> dict[str, Path]:
+    folders = {name: tmp_path / name for name in ("fifo", "zero", "big", "broken")}
+    for folder in folders.values():
+        folder.mkdir()
+    os.mkfifo(folders["fifo"] / "f.toml")
+    (folders["zero"] / "z.toml").symlink_to("/dev/zero")
+    with open(folders["big"] / "big.toml", "wb") as fh:
+        fh.truncate(200_000_000)  # sparse: no disk used
+    (folders["broken"] / "b.toml").write_text(BROKEN_TEMPLATE, encoding="utf-8")
+    return folders
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "says"),
+    SPECIAL_BANKS,
+    ids=[" ".join(a) for a, *_ in SPECIAL_BANKS],
+)
+def test_special_files_in_a_bank_folder(
+    args: list[str], stdin: str, code: int, says: list[str], special_banks: dict[str, Path]
+) -> None:
+    filled = [a.format(**special_banks) if "{" in a else a for a in args]
+    r = run_limited(filled, stdin=stdin)
+    assert r.returncode == code, f"exit {r.returncode}\n{r.stderr[-1000:]}"
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    for fragment in says:
+        assert sum(fragment in line for line in lines) == 1, r.stderr  # one line, told once
+    warnings = [line for line in lines if line.startswith("dlstudy: warning: ")]
+    assert all(line.endswith("(left out)") for line in warnings), r.stderr
+    errors = [line for line in lines if not line.startswith("dlstudy: warning: ")]
+    assert len(errors) == (1 if code == 2 else 0), r.stderr
+
+
+def test_the_builtin_bank_is_silent() -> None:
+    r = run_limited(["check", f"{ID}:3", "--answer", "1 2 3; 4 5 6; 7 8 9"])
+    assert r.returncode in (0, 1) and r.stderr == ""

@@ -193,24 +193,23 @@ def _parse_file(name: str, data: bytes) -> BankFile:
 
 
 _told: set[str] = set()
+_TOLD_AT_MOST = 10
 
 
 def _tell(problems: list[str]) -> None:
-    """Say on stderr, once per process, which ``--bank`` templates are left out and why."""
+    """Say on stderr, once per process and one line each, which ``--bank`` templates (or files) are
+    left out and why."""
     new = [p for p in problems if p not in _told]
-    if not new:
-        return
     _told.update(new)
-    lines = [f"dlstudy: warning: {len(new)} problem(s) in --bank template files; left out:"]
-    lines += [f"  {_printable(p)}" for p in new[:_TOLD_AT_MOST]]
+    lines = [f"dlstudy: warning: {_printable(p)} (left out)" for p in new[:_TOLD_AT_MOST]]
     if len(new) > _TOLD_AT_MOST:
-        lines.append(f"  … and {len(new) - _TOLD_AT_MOST} more")
-    lines.append("  (`dlstudy bank lint --bank DIR` tests every template)")
-    sys.stderr.write("\n".join(lines) + "\n")
-    sys.stderr.flush()
-
-
-_TOLD_AT_MOST = 10
+        lines.append(
+            f"dlstudy: warning: {len(new) - _TOLD_AT_MOST} more problem(s) in --bank files; "
+            "`dlstudy bank lint --bank DIR` lists them all"
+        )
+    if lines:
+        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.flush()
 
 
 def _printable(text: str) -> str:
