@@ -12,8 +12,8 @@ import sys
 from dlstudy.app import app
 from dlstudy.errors import DlstudyError
 
-# Each module of dlstudy/commands registers its commands on ``app`` when imported, in this order
-# (modules not listed come after, alphabetically). Keep them free of heavy imports.
+# Each module of dlstudy/commands registers its commands on ``app`` when imported; they are listed in
+# this order (modules not listed come after, alphabetically). Keep them free of heavy imports.
 _ORDER = (
     "quiz",
     "exam",
@@ -27,19 +27,28 @@ _ORDER = (
     "arch",
     "verify",
 )
+#: Commands defined in a module of another name (any other lives in dlstudy/commands/<name>.py).
+_MODULE_OF = {"rf": "arch", "params": "arch"}
 
 
 def _command_modules() -> list[str]:
-    import pkgutil
-
-    import dlstudy.commands as package
-
-    names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    folder = os.path.dirname(importlib.import_module("dlstudy.commands").__file__ or "")
+    names = [n[:-3] for n in os.listdir(folder) if n.endswith(".py") and not n.startswith("_")]
     return sorted(names, key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
 
 
-for _name in _command_modules():
-    importlib.import_module(f"dlstudy.commands.{_name}")
+def load_commands(argv: list[str]) -> None:
+    """Register the commands on ``app``: for ``dlstudy NAME ...`` only the module of NAME (typer
+    builds every registered command at each start), else all of them (help, a misspelt name)."""
+    modules = _command_modules()
+    word = argv[0] if argv and not argv[0].startswith("-") else ""
+    module = _MODULE_OF.get(word, word)
+    for name in [module] if module in modules else modules:
+        importlib.import_module(f"dlstudy.commands.{name}")
+    rank = {name: i for i, name in enumerate(modules)}
+    app.registered_commands.sort(  # the order of _ORDER, however they were imported
+        key=lambda c: rank.get(getattr(c.callback, "__module__", "").rpartition(".")[2], len(rank))
+    )
 
 
 def _fail(message: str, detail: str = "", code: int = 2) -> None:
@@ -57,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         # OpenBLAS's pool of threads costs about 60 ms of every start that imports numpy
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     debug = bool(os.environ.get("DLSTUDY_DEBUG"))
+    load_commands(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, prog_name="dlstudy")
     except DlstudyError as exc:
