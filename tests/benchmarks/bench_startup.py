@@ -21,8 +21,10 @@ review's first question                ``review`` until ``answer>`` shows       
 
 Rows without a goal are reported for context: the minimal app's ``--help`` (``dlstudy --help`` is
 also compared with it, like for like), ``bank list``, the first question of a default ``quiz``
-(10 questions drawn), and the first quiz question with an empty bank cache (the first launch after
-installing dlstudy or editing a bank file).
+(10 questions drawn), the first quiz question with an empty bank cache (the first launch after
+installing dlstudy or editing a bank file), and two floors (``_floor_app.py``): the minimal app
+running a command that only imports numpy and rich (what showing a question cannot avoid), or sympy
+(what ``verify --claim`` cannot avoid).
 
 Typer (0.29) imports pydantic to coerce the parameters of any command it runs, about 40 ms that
 ``--help`` never pays: the baseline runs a command so that the ratio isolates what dlstudy adds.
@@ -47,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,6 +73,7 @@ class Command:
     script: bool = False
     cold_cache: bool = False  # an empty bank cache before every run
     note: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def _exam_date() -> str:
@@ -109,6 +112,19 @@ COMMANDS: list[Command] = [
         note="all 10 questions are drawn before the first is shown",
     ),
     Command(
+        "floor: the app importing numpy, rich",
+        [str(HERE / "_floor_app.py"), "--imports", "numpy.random,rich.console,rich.text"],
+        script=True,
+        env={"OPENBLAS_NUM_THREADS": "1"},  # as dlstudy sets it
+        note="what showing a question cannot avoid",
+    ),
+    Command(
+        "floor: the app importing sympy",
+        [str(HERE / "_floor_app.py"), "--imports", "sympy"],
+        script=True,
+        note="what verify --claim cannot avoid",
+    ),
+    Command(
         "quiz: first question, empty cache",
         ["quiz", "--n", "1", "--seed", "{i}"],
         until=b"answer>",
@@ -139,7 +155,7 @@ class Bench:
         if command.cold_cache:
             self._cold += 1
             cache = self.root / f"cold-{self._cold}"
-        return child_env(DLSTUDY_HOME=str(self.home), DLSTUDY_CACHE=str(cache))
+        return child_env(DLSTUDY_HOME=str(self.home), DLSTUDY_CACHE=str(cache), **command.env)
 
     def argv(self, command: Command, run: int) -> list[str]:
         args = [a.replace("{i}", str(run)) for a in command.args]
