@@ -175,6 +175,11 @@ def test_the_codec_keeps_types_and_never_runs_code() -> None:
     assert type(index.decode(encoded)["tuple"][1]) is tuple
     with pytest.raises(index.Uncacheable):
         index.encode({"when": __import__("datetime").date(2026, 1, 1)})
+    deep: list = []
+    for _ in range(index.MAX_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(index.Uncacheable, match="nested"):  # not cached: decoding must not recurse
+        index.encode(deep)
     for forged in ("os:system", "subprocess:Popen", "dlstudy.bank.loader:load_bank"):
         with pytest.raises(ValueError):
             index.decode({"$dataclass": forged, "fields": {}})

@@ -56,7 +56,8 @@ def read_limited(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):  # do not even open a FIFO or a device
             raise UnreadableFile(f"not a regular file ({_kind(mode)})")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from None
     try:

@@ -53,28 +53,34 @@ class Uncacheable(Exception):
     """A value the codec does not store (the file is then parsed at every start)."""
 
 
-def encode(value: Any) -> Any:
+#: Deeper values are not cached (decoding them must not meet Python's recursion limit).
+MAX_DEPTH = 64
+
+
+def encode(value: Any, depth: int = 0) -> Any:
     """``value`` as JSON data; dataclasses of dlstudy's modules are stored field by field."""
     from fractions import Fraction
 
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return value
+    if depth > MAX_DEPTH:
+        raise Uncacheable(f"nested more than {MAX_DEPTH} levels deep")
+    depth += 1
     if kind is list:
-        return [encode(v) for v in value]
+        return [encode(v, depth) for v in value]
     if kind is tuple:
-        return {"$tuple": [encode(v) for v in value]}
+        return {"$tuple": [encode(v, depth) for v in value]}
     if kind is Fraction:
         return {"$fraction": [value.numerator, value.denominator]}
     if kind is dict:
         if all(type(k) is str and not k.startswith("$") for k in value):
-            return {k: encode(v) for k, v in value.items()}
-        return {"$dict": [[encode(k), encode(v)] for k, v in value.items()]}
+            return {k: encode(v, depth) for k, v in value.items()}
+        return {"$dict": [[encode(k, depth), encode(v, depth)] for k, v in value.items()]}
     if dataclasses.is_dataclass(value) and kind.__module__.startswith("dlstudy."):
-        fields = {
-            f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
-        }
-        return {"$dataclass": f"{kind.__module__}:{kind.__qualname__}", "fields": fields}
+        fields = dataclasses.fields(value)
+        values = {f.name: encode(getattr(value, f.name), depth) for f in fields if f.init}
+        return {"$dataclass": f"{kind.__module__}:{kind.__qualname__}", "fields": values}
     raise Uncacheable(f"{kind.__module__}.{kind.__qualname__}")
 
 
@@ -155,7 +161,7 @@ class TemplateEntry:
         return self.template.instantiate(seed)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # dunders, and a slot not yet set (never the template's)
             raise AttributeError(name)
         return getattr(self.template, name)
 
@@ -211,7 +217,7 @@ def store(key: str, parsed: BankFile) -> BankFile:
         back = json.loads(body)["templates"]
         if [decode(row["data"]) for row in back] != parsed.templates:
             return result
-    except (Uncacheable, ValueError, TypeError):
+    except (Uncacheable, ValueError, TypeError, RecursionError):
         return result
     cache.write(cache.folder("bank") / f"{key}.json", key, body)
     return result
