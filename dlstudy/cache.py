@@ -23,6 +23,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from dlstudy.files import UnreadableFile, read_limited
+
 ENV = "DLSTUDY_CACHE"
 #: Files kept per sub-folder: past this many, the oldest are removed when one is written.
 MAX_FILES = 256
@@ -83,8 +85,6 @@ def fingerprint(root: Path, version: str) -> str:
 def read(path: Path, key: str) -> bytes | None:
     """The payload of the cached file ``path`` written under ``key``, or None (missing, unreadable,
     damaged, written under another key, or in a folder others can write to)."""
-    from dlstudy.bank.files import UnreadableFile, read_limited
-
     try:
         raw = read_limited(path, MAX_FILE_BYTES)
     except UnreadableFile:

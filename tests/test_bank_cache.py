@@ -20,6 +20,7 @@ from dlstudy import cache
 from dlstudy.bank import files, index, loader
 from dlstudy.bank.loader import load_bank
 from dlstudy.errors import DlstudyError
+from dlstudy.files import UnreadableFile, read_limited
 from tests.conftest import subprocess_env
 
 GOOD = """
@@ -335,20 +336,20 @@ def test_bank_lint_validates_the_toml_not_the_cache(
 def test_only_regular_files_are_read(tmp_path: Path) -> None:
     fifo = tmp_path / "x.toml"
     os.mkfifo(fifo)  # opening it to read would wait for a writer forever
-    with pytest.raises(files.UnreadableFile, match=r"not a regular file \(a FIFO\)"):
-        files.read_limited(fifo)
+    with pytest.raises(UnreadableFile, match=r"not a regular file \(a FIFO\)"):
+        read_limited(fifo, 1000)
     zero = tmp_path / "z.toml"
     zero.symlink_to("/dev/zero")  # endless
-    with pytest.raises(files.UnreadableFile, match="a character device"):
-        files.read_limited(zero)
+    with pytest.raises(UnreadableFile, match="a character device"):
+        read_limited(zero, 1000)
     (tmp_path / "d.toml").mkdir()
-    with pytest.raises(files.UnreadableFile, match="a folder"):
-        files.read_limited(tmp_path / "d.toml")
+    with pytest.raises(UnreadableFile, match="a folder"):
+        read_limited(tmp_path / "d.toml", 1000)
     (tmp_path / "gone.toml").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(files.UnreadableFile, match="cannot read"):
-        files.read_limited(tmp_path / "gone.toml")
+    with pytest.raises(UnreadableFile, match="cannot read"):
+        read_limited(tmp_path / "gone.toml", 1000)
     (tmp_path / "ok.toml").write_bytes(b"x" * 70_000)  # more than one chunk
-    assert files.read_limited(tmp_path / "ok.toml") == b"x" * 70_000
+    assert read_limited(tmp_path / "ok.toml", 70_000) == b"x" * 70_000
 
 
 def test_a_large_file_is_refused_after_reading_at_most_the_limit(
@@ -359,13 +360,13 @@ def test_a_large_file_is_refused_after_reading_at_most_the_limit(
         fh.truncate(200_000_000)  # sparse: 200 MB that take no disk
     read = []
     real_read = os.read
-    monkeypatch.setattr(files.os, "read", lambda fd, n: read.append(n) or real_read(fd, n))
-    with pytest.raises(files.UnreadableFile, match=r"file too large \(more than 2,000,000 bytes\)"):
-        files.read_limited(big)
+    monkeypatch.setattr("dlstudy.files.os.read", lambda fd, n: read.append(n) or real_read(fd, n))
+    with pytest.raises(UnreadableFile, match=r"file too large \(more than 2,000,000 bytes\)"):
+        files.read_bank_file(big)
     assert sum(read) <= files.MAX_FILE_BYTES + 1
     exact = tmp_path / "exact.toml"
     exact.write_bytes(b"#" * files.MAX_FILE_BYTES)
-    assert len(files.read_limited(exact)) == files.MAX_FILE_BYTES
+    assert len(files.read_bank_file(exact)) == files.MAX_FILE_BYTES
 
 
 def test_the_walk_of_a_bank_folder_is_bounded(

@@ -21,14 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from dlstudy.bank import files as bank_files_io
 from dlstudy.bank import index
-from dlstudy.bank.files import MAX_FILE_BYTES, UnreadableFile
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.sections import SECTION_IDS, check_section
 
 if TYPE_CHECKING:
     from dlstudy.bank.template import Question, Template
-
-__all__ = ["MAX_FILE_BYTES", "Bank", "BankFile", "load_bank", "split_ref"]
 
 
 @dataclass
@@ -142,8 +139,8 @@ def load_file(path: Path, *, cache: bool = True) -> BankFile:
     templates are index entries), else from the TOML."""
     name = _display(path)
     try:
-        data = bank_files_io.read_limited(path)
-    except UnreadableFile as exc:
+        data = bank_files_io.read_bank_file(path)
+    except bank_files_io.UnreadableFile as exc:
         return BankFile(name, problems=[f"{name}: {exc.reason}"])
     if not cache:
         return _parse_file(name, data)
