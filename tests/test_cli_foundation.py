@@ -53,6 +53,33 @@ def test_help_imports_no_heavy_modules():
 
 
 @pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["check", "cnn.corr-valid:1", "--answer", "0"], ["check"]),
+        (["params", "conv(k=3)"], ["arch"]),
+        (["bank", "list", "--json"], ["bank"]),
+        (["--help"], "all"),
+        (["quizz"], "all"),  # a misspelt command: every name, for "did you mean"
+    ],
+)
+def test_a_command_loads_only_its_own_module(args, loaded):
+    """typer builds every registered command at each start: `dlstudy NAME` registers NAME only."""
+    import dlstudy.cli
+
+    code = (
+        "import json, sys\nfrom dlstudy.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(m.rpartition('.')[2] for m in sys.modules\n"
+        "                        if m.startswith('dlstudy.commands.'))))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env()
+    )
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got == (sorted(dlstudy.cli._command_modules()) if loaded == "all" else loaded)
+
+
+@pytest.mark.parametrize(
     ("args", "fragment"),
     [
         (["solve", "no-such-function"], "unknown function"),
