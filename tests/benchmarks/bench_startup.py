@@ -26,6 +26,11 @@ installing dlstudy or editing a bank file), and two floors (``_floor_app.py``): 
 running a command that only imports numpy and rich (what showing a question cannot avoid), or sympy
 (what ``verify --claim`` cannot avoid).
 
+The CPU time (user + system) of each command is divided likewise (``cpu``): on a shared machine it
+is the steadier figure, since waiting for a CPU does not count. ``--against CHECKOUT`` also runs
+every dlstudy command from another checkout, interleaved in the same run: before/after figures
+from one machine at one time.
+
 Typer (0.29) imports pydantic to coerce the parameters of any command it runs, about 40 ms that
 ``--help`` never pays: the baseline runs a command so that the ratio isolates what dlstudy adds.
 
@@ -43,6 +48,7 @@ import argparse
 import atexit
 import datetime as dt
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -150,24 +156,27 @@ class Bench:
         self.cache = self.root / "cache"
         self._cold = 0
 
-    def env(self, command: Command) -> dict[str, str]:
+    def env(self, command: Command, checkout: str | None = None) -> dict[str, str]:
         cache = self.cache
         if command.cold_cache:
             self._cold += 1
             cache = self.root / f"cold-{self._cold}"
-        return child_env(DLSTUDY_HOME=str(self.home), DLSTUDY_CACHE=str(cache), **command.env)
+        extra = {"PYTHONPATH": checkout} if checkout else {}
+        return child_env(
+            DLSTUDY_HOME=str(self.home), DLSTUDY_CACHE=str(cache), **command.env, **extra
+        )
 
     def argv(self, command: Command, run: int) -> list[str]:
         args = [a.replace("{i}", str(run)) for a in command.args]
         return [PY, *args] if command.script else [PY, "-m", "dlstudy", *args]
 
-    def exists(self, command: Command) -> bool:
+    def exists(self, command: Command, checkout: str | None = None) -> bool:
         if command.needs is None:
             return True
         proc = subprocess.run(
             [PY, "-m", "dlstudy", command.needs, "--help"],
             capture_output=True,
-            env=self.env(Command("", [])),
+            env=self.env(Command("", []), checkout),
             check=False,
         )
         return proc.returncode == 0
@@ -183,8 +192,11 @@ class Bench:
             check=True,
         )
 
-    def time(self, command: Command, run: int) -> float:
-        argv, env = self.argv(command, run), self.env(command)
+    def time(self, command: Command, run: int, checkout: str | None = None) -> tuple[float, float]:
+        """Wall time and CPU time (user + system) of one run; a command timed ``until`` a prompt is
+        killed as soon as the prompt shows."""
+        argv, env = self.argv(command, run), self.env(command, checkout)
+        cpu = _children_cpu()
         if command.until is None:
             start = time.perf_counter()
             proc = subprocess.run(argv, capture_output=True, env=env, check=False)
@@ -193,7 +205,7 @@ class Bench:
                 raise SystemExit(
                     f"{command.name}: exit {proc.returncode}\n{proc.stderr.decode()[-2000:]}"
                 )
-            return elapsed
+            return elapsed, _children_cpu() - cpu
         start = time.perf_counter()
         proc2 = subprocess.Popen(
             argv,
@@ -214,17 +226,25 @@ class Bench:
                 )
             seen += chunk
         elapsed = time.perf_counter() - start
-        proc2.communicate(b"q\n", timeout=60)
-        return elapsed
+        proc2.kill()  # the store is kill-safe; only the time to the prompt counts
+        proc2.communicate(timeout=60)
+        return elapsed, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
 class Result:
     name: str
     median: float | None  # None: skipped
-    ratio: float | None
+    ratio: float | None  # of the wall-time medians
+    cpu_ratio: float | None  # of the CPU-time medians
     goal: float | None
     note: str = ""
+    against: tuple[float, float] | None = None  # the other checkout's ratio and CPU ratio
 
     @property
     def ok(self) -> bool | None:
@@ -233,44 +253,67 @@ class Result:
         return self.ratio <= self.goal
 
 
-def measure(runs: int, only: list[str] | None = None) -> list[Result]:
-    """Median of every command over ``runs`` interleaved runs (after one warm-up) and its ratio to
-    the baseline."""
+def measure(runs: int, only: list[str] | None = None, against: str | None = None) -> list[Result]:
+    """Median wall and CPU time of every command over ``runs`` interleaved runs (after one warm-up)
+    and their ratios to the baseline's; with ``against`` (another checkout of dlstudy), every
+    dlstudy command is also run from there (``PYTHONPATH``), interleaved with the rest."""
     bench = Bench()
     bench.prepare()
     chosen = [c for c in COMMANDS if c.name == BASELINE or not only or c.name in only]
     skipped = {c.name for c in chosen if not bench.exists(c)}
-    active = [c for c in chosen if c.name not in skipped]
-    for c in active:  # warm-up: the file cache, .pyc files, the bank cache
-        bench.time(c, 0)
-    times: dict[str, list[float]] = {c.name: [] for c in active}
+    jobs = [(c, None) for c in chosen if c.name not in skipped]
+    if against:
+        jobs += [(c, against) for c, _ in list(jobs) if not c.script and bench.exists(c, against)]
+    for c, checkout in jobs:  # warm-up: the file cache, .pyc files, the bank cache
+        bench.time(c, 0, checkout)
+    wall: dict[tuple[str, str | None], list[float]] = {(c.name, k): [] for c, k in jobs}
+    cpu: dict[tuple[str, str | None], list[float]] = {(c.name, k): [] for c, k in jobs}
     for run in range(1, runs + 1):
-        for c in active:
-            times[c.name].append(bench.time(c, run))
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    base = medians[BASELINE]
+        for c, checkout in jobs:  # interleaved, so drift affects all alike
+            w, u = bench.time(c, run, checkout)
+            wall[c.name, checkout].append(w)
+            cpu[c.name, checkout].append(u)
+    med = {key: statistics.median(v) for key, v in wall.items()}
+    med_cpu = {key: statistics.median(v) for key, v in cpu.items()}
+    base, base_cpu = med[BASELINE, None], med_cpu[BASELINE, None]
     results = []
     for c in chosen:
         if c.name in skipped:
             note = f"skipped: there is no `dlstudy {c.needs}` command yet"
-            results.append(Result(c.name, None, None, c.goal, note))
+            results.append(Result(c.name, None, None, None, c.goal, note))
             continue
         note = c.note
         if c.name == "dlstudy --help":
-            like = medians["baseline: typer app --help"]
-            note = f"{medians[c.name] / like:.2f}x the minimal app's --help"
-        results.append(Result(c.name, medians[c.name], medians[c.name] / base, c.goal, note))
+            like = med["baseline: typer app --help", None]
+            note = f"{med[c.name, None] / like:.2f}x the minimal app's --help"
+        other = None
+        if (c.name, against) in med and against:
+            other = (med[c.name, against] / base, med_cpu[c.name, against] / base_cpu)
+        m = med[c.name, None]
+        results.append(
+            Result(c.name, m, m / base, med_cpu[c.name, None] / base_cpu, c.goal, note, other)
+        )
     return results
 
 
-def print_results(results: list[Result]) -> bool:
-    print(f"{'command':<40}{'median':>9}{'ratio':>8}{'goal':>8}  result  notes")
+def print_results(results: list[Result], against: str | None = None) -> bool:
+    head = f"{'command':<40}{'median':>9}{'ratio':>8}{'cpu':>7}{'goal':>8}  result"
+    if against:
+        head += f"{'against':>9}{'cpu':>7}"
+    print(head + "  notes")
     for r in results:
         median = "" if r.median is None else f"{r.median * 1e3:.0f} ms"
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
+        cpu = "" if r.cpu_ratio is None else f"{r.cpu_ratio:.2f}x"
         goal = "" if r.goal is None else f"<={r.goal}x"
         result = {None: "", True: "pass", False: "MISSED"}[r.ok]
-        print(f"{r.name:<40}{median:>9}{ratio:>8}{goal:>8}  {result:<6}  {r.note}")
+        line = f"{r.name:<40}{median:>9}{ratio:>8}{cpu:>7}{goal:>8}  {result:<6}"
+        if against:
+            other = ("", "") if r.against is None else tuple(f"{x:.2f}x" for x in r.against)
+            line += f"{other[0]:>9}{other[1]:>7}"
+        print(f"{line}  {r.note}")
+    if against:
+        print(f"\n'against': the same commands run from {against} (PYTHONPATH), in the same run")
     return all(r.ok is not False for r in results)
 
 
@@ -280,8 +323,15 @@ def main() -> int:
     parser.add_argument(
         "--only", nargs="+", choices=[c.name for c in COMMANDS], help="only these rows"
     )
+    parser.add_argument(
+        "--against",
+        metavar="CHECKOUT",
+        help="also run every dlstudy command from another checkout (e.g. a git worktree of "
+        "main), interleaved: before/after ratios from one run on one machine",
+    )
     args = parser.parse_args()
-    return 0 if print_results(measure(args.runs, args.only)) else 1
+    results = measure(args.runs, args.only, args.against)
+    return 0 if print_results(results, args.against) else 1
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ def bench_startup(runs: int) -> None:
         if r.median is None:
             ROWS.append(Row(r.name, "skipped", f"<= {r.goal}x", None, r.note))
             continue
-        note = f"{r.median * 1e3:.0f} ms" + (f"; {r.note}" if r.note else "")
+        note = f"{r.median * 1e3:.0f} ms, CPU time {r.cpu_ratio:.2f}x" + (
+            f"; {r.note}" if r.note else ""
+        )
         goal = f"<= {r.goal}x" if r.goal is not None else ""
         ROWS.append(Row(r.name, f"{r.ratio:.2f}x", goal, r.ok, note))
 
