@@ -1,7 +1,9 @@
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,13 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _bank_cache(tmp_path_factory):
-    """One bank cache for the whole run (and the processes it starts), never the user's: keyed by
-    contents, so tests cannot see each other's entries, only reuse the built-in bank's parse."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DLSTUDY_CACHE", str(tmp_path_factory.mktemp("dlstudy-cache")))
-        yield
+def pytest_configure(config: pytest.Config) -> None:
+    """One bank cache for the whole run and every process it starts, never the user's: set before
+    the test modules are imported, so that an environment one copies at import has it too. Entries
+    are keyed by contents: tests cannot see each other's, only reuse the built-in bank's parse."""
+    folder = tempfile.mkdtemp(prefix="dlstudy-test-cache-")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    os.environ["DLSTUDY_CACHE"] = folder
 
 
 @pytest.fixture(autouse=True)
