@@ -11,6 +11,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: A question template whose answer calls a function that does not exist.
+BROKEN_TEMPLATE = """
+[[template]]
+id = "mine.bad"
+section = "convolution"
+kind = "number"
+prompt = "?"
+[template.answer]
+function = "no-such-function"
+"""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """One bank cache for the whole run and every process it starts, never the user's: set before
     the test modules are imported, so that an environment one copies at import has it too. Entries

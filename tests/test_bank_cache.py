@@ -21,7 +21,7 @@ from dlstudy.bank import files, index, loader
 from dlstudy.bank.loader import load_bank
 from dlstudy.errors import DlstudyError
 from dlstudy.files import UnreadableFile, read_limited
-from tests.conftest import subprocess_env
+from tests.conftest import BROKEN_TEMPLATE, subprocess_env
 
 GOOD = """
 [[template]]
@@ -35,16 +35,6 @@ params.k = {{ type = "int", low = 1, high = 3 }}
 [template.answer]
 function = "output-size"
 args = {{ n = "$n", k = "$k" }}
-"""
-
-BROKEN = """
-[[template]]
-id = "mine.bad"
-section = "convolution"
-kind = "number"
-prompt = "?"
-[template.answer]
-function = "no-such-function"
 """
 
 
@@ -318,7 +308,7 @@ def test_bank_lint_validates_the_toml_not_the_cache(
     load_bank([folder])
     good_key = index.key_for(str(path), path.read_bytes())
     body = cache.read(fresh / f"{good_key}.json", good_key)
-    path.write_text(BROKEN, encoding="utf-8")
+    path.write_text(BROKEN_TEMPLATE, encoding="utf-8")
     bad_key = index.key_for(str(path), path.read_bytes())
     cache.write(fresh / f"{bad_key}.json", bad_key, body)
     _relaunch(monkeypatch)

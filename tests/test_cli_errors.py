@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dlstudy.cli import main
-from tests.conftest import dlstudy_cmd, run_limited, subprocess_env
+from tests.conftest import BROKEN_TEMPLATE, dlstudy_cmd, run_limited, subprocess_env
 
 ID = "cnn.corr-valid"
 MISSING = "/nonexistent/dlstudy/nowhere"
@@ -181,16 +181,6 @@ def test_a_real_process_agrees(args: list[str]) -> None:
 # In a real process under resource limits (CPU time, address space): a FIFO must not block, a link
 # to /dev/zero must not be read, a 200 MB file must be refused without being read whole, `--bank /`
 # must not walk the whole disk, and a broken template must be named, once, never vanish silently.
-
-BROKEN_TEMPLATE = """
-[[template]]
-id = "mine.bad"
-section = "convolution"
-kind = "number"
-prompt = "?"
-[template.answer]
-function = "no-such-function"
-"""
 
 #: (command words, stdin, exit code, what stderr says). ``{x}`` is a folder holding the file ``x``.
 SPECIAL_BANKS: list[tuple[list[str], str, int, list[str]]] = [
