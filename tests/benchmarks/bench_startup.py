@@ -177,6 +177,7 @@ class Bench:
             [PY, "-m", "dlstudy", command.needs, "--help"],
             capture_output=True,
             env=self.env(Command("", []), checkout),
+            cwd=self.root,
             check=False,
         )
         return proc.returncode == 0
@@ -189,17 +190,19 @@ class Bench:
             input=answers.encode(),
             capture_output=True,
             env=self.env(Command("", [])),
+            cwd=self.root,
             check=True,
         )
 
     def time(self, command: Command, run: int, checkout: str | None = None) -> tuple[float, float]:
         """Wall time and CPU time (user + system) of one run; a command timed ``until`` a prompt is
-        killed as soon as the prompt shows."""
+        killed as soon as the prompt shows. Every process runs in a folder of its own: ``python -m``
+        puts the working folder first on the path, ahead of ``PYTHONPATH``."""
         argv, env = self.argv(command, run), self.env(command, checkout)
         cpu = _children_cpu()
         if command.until is None:
             start = time.perf_counter()
-            proc = subprocess.run(argv, capture_output=True, env=env, check=False)
+            proc = subprocess.run(argv, capture_output=True, env=env, cwd=self.root, check=False)
             elapsed = time.perf_counter() - start
             if proc.returncode not in command.codes:
                 raise SystemExit(
@@ -213,6 +216,7 @@ class Bench:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
+            cwd=self.root,
         )
         assert proc2.stdout is not None
         seen = b""
