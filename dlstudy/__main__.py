@@ -1,4 +1,4 @@
-from dlstudy.cli import main
+from dlstudy.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

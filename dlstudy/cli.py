@@ -1,4 +1,5 @@
-"""Entry point: ``dlstudy`` and ``python -m dlstudy``.
+"""Entry point: ``dlstudy`` and ``python -m dlstudy`` (:func:`run`); :func:`main` for a caller that
+stays (tests).
 
 Maps the domain error to a one-line message and exit code 2; ``DLSTUDY_DEBUG=1`` shows tracebacks.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from dlstudy.app import app
 from dlstudy.errors import DlstudyError
@@ -89,3 +91,37 @@ def main(argv: list[str] | None = None) -> None:
             "Rerun with DLSTUDY_DEBUG=1 to see the traceback.",
             code=70,
         )
+
+
+def run() -> NoReturn:
+    """The program (``dlstudy``, ``python -m dlstudy``): :func:`main`, then a quick exit.
+
+    Once the command has finished, tearing the interpreter down (freeing every module and object
+    one by one) takes longer than many commands do: 70 ms after ``check`` here. Nothing of dlstudy
+    needs it: answers are committed as they are made, and every file is closed where it is
+    written. So the exit does what Python's own does that can matter (join the remaining threads,
+    run the ``atexit`` functions, flush stdout and stderr), then leaves at once. An exception other
+    than ``SystemExit`` (``DLSTUDY_DEBUG=1``) takes the normal way out, with its traceback."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # as Python prints a SystemExit("message")
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    if "threading" in sys.modules:
+        sys.modules["threading"]._shutdown()  # type: ignore[attr-defined]
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    os._exit(status)

@@ -52,6 +52,27 @@ def test_help_imports_no_heavy_modules():
     assert r.stderr.strip().endswith("[]"), r.stderr
 
 
+def test_the_quick_exit_keeps_the_exit_code_the_output_and_the_atexit_functions(tmp_path):
+    """`dlstudy` leaves without tearing the interpreter down (cli.run): what Python's own exit does
+    that can matter must still happen."""
+    mark = tmp_path / "atexit-ran"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(mark)!r}, 'w').close())\n"
+        "sys.argv = ['dlstudy', 'check', 'cnn.corr-valid:1', '--answer', '0 0 0; 0 0 0; 0 0 0',"
+        " '--json']\n"
+        "from dlstudy.cli import run\nrun()\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env()
+    )
+    assert r.returncode == 1, r.stderr  # a wrong answer
+    assert json.loads(r.stdout)["correct"] is False  # all of stdout, flushed
+    assert mark.exists()
+    r = run("quizz")
+    assert r.returncode == 2 and "No such command" in r.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "loaded"),
     [
