@@ -26,8 +26,18 @@ from dlstudy.answers.grade import (
     Expected,
     ExprMistake,
     Grade,
+    _has_words,
+    defined_points,
     grade_answer,
     numerically_equal,
+)
+from dlstudy.answers.precision import (
+    EXACT,
+    NOISE,
+    Precision,
+    default_precision,
+    parse_precision,
+    within,
 )
 from dlstudy.bank import generators, render
 from dlstudy.errors import DlstudyError, did_you_mean
@@ -44,7 +54,8 @@ KEYS = (
     "title",
     "prompt",
     "hints",
-    "tolerance",
+    "precision",
+    "size",
     "require",
     "params",
     "answer",
@@ -59,6 +70,11 @@ KEYS = (
 _ID = re.compile(r"[a-z0-9][a-z0-9_\-]*(\.[a-z0-9][a-z0-9_\-]*)+\Z")
 _REQUIRE = re.compile(r"(.+?)\s*(<=|>=|==|!=|<|>)\s*(.+)\Z")
 _LEN = re.compile(r"len\(\s*([A-Za-z]\w*)\s*\)")
+#: A parameter name: an ASCII identifier usable as ``{name}``, ``$name`` and in ``require``.
+_PARAM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*\Z")
+#: ``$name`` or ``$name.key`` (a key of a table parameter): no attribute-like references.
+_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)(?:\.([A-Za-z0-9][A-Za-z0-9_\-]*))?\Z")
+NUMERIC_KINDS = ("number", "integer", "vector", "matrix")
 _LATEX = re.compile(
     r"\\(frac|sum|sigma|mathbb|mathcal|left|right|cdot|log|exp|partial|alpha|beta|gamma)\b"
 )
@@ -105,8 +121,8 @@ class Template:
     prompt: str
     file: str = ""
     hints: list[str] = field(default_factory=list)
-    rtol: float = grading.DEFAULT_RTOL
-    atol: float = grading.DEFAULT_ATOL
+    precision: Precision | None = None
+    size: bool = False
     require: list[Requirement] = field(default_factory=list)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     function: str | None = None
@@ -122,6 +138,14 @@ class Template:
 
     def where(self, what: str = "") -> str:
         return f"{self.file}: {self.id}" + (f": {what}" if what else "")
+
+    @property
+    def contract(self) -> Precision | None:
+        """The precision of a numeric answer (the template's, else the bank default); ``None`` for
+        choice, bool and expression questions."""
+        if self.kind not in NUMERIC_KINDS:
+            return None
+        return self.precision or default_precision(self.kind)
 
     # -- sampling --------------------------------------------------------------------------------
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
@@ -181,6 +205,8 @@ class Template:
         options: list[str] = []
         if self.kind == "expression":
             expression_node = self._parse_expression(self.expression or "", values, "expression")
+            if defined_points(expression_node, sorted(set(self.symbols))) < 4:
+                raise Resample("the answer expression is undefined at the test points")
             answer = None
             for m in self.misconceptions:
                 if m.expression:
@@ -198,10 +224,14 @@ class Template:
             picked = self._pick(to_jsonable(solution.result), "answer.pick", path)
             answer = self._coerce(picked, "answer")
             mistakes = self._mistakes(solution, answer, path)
-            if not self.pick and self.kind in ("number", "integer", "vector", "matrix"):
+            if self.kind in NUMERIC_KINDS and solution.checkpoints:
                 checkpoints = [
                     (label, _as_list(to_jsonable(v))) for label, v in solution.checkpoints
                 ]
+                # with a pick, stages are offered only when the last one is the picked answer
+                # (δ¹ of [δ², δ¹]); otherwise they are stages of something else
+                if self.pick and not _same_value(checkpoints[-1][1], answer):
+                    checkpoints = []
         else:
             answer = self.correct
         if self.kind == "choice":
@@ -222,12 +252,12 @@ class Template:
             answer=answer,
             mistakes=mistakes,
             checkpoints=checkpoints,
-            rtol=self.rtol,
-            atol=self.atol,
             symbols=self.symbols,
             options=options,
             expression=expression_node,
             partial=self.partial,
+            precision=self.contract,
+            size=self.size,
         )
         question = Question(self, seed, values, expected, solution)
         try:
@@ -322,7 +352,7 @@ class Template:
 
         feedback = {m.name: m.feedback for m in self.misconceptions}
         listed = set(feedback)
-        tolerance = (0.0, 0.0) if self.kind == "integer" else (self.rtol, self.atol)
+        precision = self.contract or EXACT
         out = []
         for m in solution.mistakes:
             try:
@@ -331,12 +361,42 @@ class Template:
                     value = _as_list(value)
             except TemplateError:
                 continue
-            equal = grading.matches(answer, value, *tolerance)
-            if m.name in listed and equal:
-                raise Resample(f"misconception {m.name} equals the answer")
-            if equal:
+            # within the answer's tolerance a wrong method cannot be told from the answer: a
+            # student making it would be graded right, so draw another sample, unless the method
+            # gives the very answer here (then it is no mistake on this sample; a listed one must
+            # be distinguishable, so that resamples too)
+            inside = grading.matches(
+                value, answer, 0, 0, compare=lambda e, g: within(precision, g, e)
+            )
+            if inside and (m.name in listed or not _same_value(value, answer)):
+                raise Resample(f"misconception {m.name} is within the answer's tolerance")
+            if inside:
                 continue
             out.append(Mistake(m.name, feedback.get(m.name) or m.message, value))
+        return out
+
+    def mistakes_inside_tolerance(self, question: Question) -> list[tuple[str, Any]]:
+        """The wrong-method answers of ``question`` that differ from its answer (by more than float
+        noise) yet lie within the answer's tolerance: a student making that mistake would be graded
+        right. ``bank lint`` reports them."""
+        if question.solution is None or self.kind not in NUMERIC_KINDS:
+            return []
+        answer = question.expected.answer
+        precision = self.contract or EXACT
+        path = _fill_path(self.pick, question.values)
+        out = []
+        for m in question.solution.mistakes:
+            try:
+                value = self._pick(to_jsonable(m.value), "mistake", path)
+            except TemplateError:
+                continue
+            value = _as_list(value) if self.kind in ("vector", "matrix") else value
+            inside = grading.matches(
+                value, answer, 0, 0, compare=lambda e, g: within(precision, g, e)
+            )
+            equal = grading.matches(value, answer, NOISE, NOISE)
+            if inside and not equal:
+                out.append((m.name, value))
         return out
 
 
@@ -372,6 +432,10 @@ def _as_list(value: Any) -> Any:
     ):
         return list(value.values())
     return value
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    return grading.matches(a, b, NOISE, NOISE)
 
 
 def _is_num(v: Any) -> bool:
@@ -461,9 +525,21 @@ class Question:
         return list(self.expected.options)
 
     @property
+    def precision(self) -> Precision | None:
+        """The precision of a numeric answer; ``None`` for other kinds and for words."""
+        if self.template.contract is None or _has_words(self.expected.answer):
+            return None
+        return self.expected.precision or self.template.contract
+
+    @property
     def prompt(self) -> str:
+        """The question text, ending with the precision asked (stated by the renderer)."""
         if self._prompt is None:
-            self._prompt = render.fill(self.template.prompt, self.values)
+            precision = self.precision
+            said = precision.describe() if precision and self.kind != "integer" else ""
+            self._prompt = render.with_precision(
+                render.fill(self.template.prompt, self.values), said
+            )
         return self._prompt
 
     @property
@@ -556,6 +632,8 @@ class Question:
         }
         if self.options:
             out["options"] = self.options
+        if self.precision is not None:
+            out["precision"] = self.precision.to_json()
         return out
 
 
@@ -589,7 +667,9 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         problems.append(f"{file}: {label}: {field_name}: {message}")
 
     for key in raw:
-        if key not in KEYS:
+        if key == "tolerance":
+            bad(key, 'replaced by precision = "exact" | { sig = N } | { dp = N } (see FORMAT.md)')
+        elif key not in KEYS:
             bad(key, f"unknown field{did_you_mean(key, KEYS)}")
     if not isinstance(tid, str) or not _ID.match(tid):
         bad(
@@ -624,8 +704,18 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         params = {}
     names: list[str] = []
     for name, spec in params.items():
+        if not isinstance(name, str) or not _PARAM.match(name) or name.startswith("len_"):
+            bad(
+                f"params.{_shown_name(name)}",
+                "a parameter name is a non-empty identifier of ASCII letters, digits and single "
+                "'_' (e.g. c_in, W1), not starting with len_",
+            )
+            continue
         for p in generators.check(name, spec, names):
             problems.append(f"{file}: {label}: {p}")
+        for key, value in spec.items() if isinstance(spec, dict) else ():
+            for ref in _bad_refs(value, tables=False):
+                bad(f"params.{name}.{key}", ref)
         names.append(name)
 
     _check_placeholders(prompt, names, "prompt", bad)
@@ -641,16 +731,13 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         explanation = ""
     _check_placeholders(explanation, names, "explanation", bad)
 
-    rtol, atol = grading.DEFAULT_RTOL, grading.DEFAULT_ATOL
-    tol = raw.get("tolerance", {})
-    if not isinstance(tol, dict) or any(k not in ("rtol", "atol") for k in tol):
-        bad("tolerance", "expected { rtol = 1e-3, atol = 1e-3 }")
-    else:
-        for k, v in tol.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or v > 1:
-                bad(f"tolerance.{k}", f"expected a number in [0, 1], got {v!r}")
-        rtol = float(tol.get("rtol", rtol)) if _is_num(tol.get("rtol", rtol)) else rtol
-        atol = float(tol.get("atol", atol)) if _is_num(tol.get("atol", atol)) else atol
+    precision = _parse_precision_field(raw, kind, bad)
+    size = raw.get("size", False)
+    if not isinstance(size, bool):
+        bad("size", "expected true or false")
+        size = False
+    elif size and kind != "integer":
+        bad("size", f"only integer answers are square sizes (this one is {kind})")
 
     requirements = _parse_require(raw.get("require", []), names, params, bad)
     function, args, pick = _parse_answer(raw, kind, names, bad)
@@ -673,8 +760,8 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         prompt=prompt,
         file=file,
         hints=hints,
-        rtol=rtol,
-        atol=atol,
+        precision=precision,
+        size=size,
         require=requirements,
         params=params,
         function=function,
@@ -761,6 +848,11 @@ def _parse_answer(
         bad("answer.args", "expected a table of arguments")
         args = {}
     for key, value in args.items():
+        problems = _bad_refs(value)
+        for problem in problems:
+            bad(f"answer.args.{key}", problem)
+        if problems:
+            continue
         for ref in generators.refs_tree(value):
             if ref not in names:
                 bad(f"answer.args.{key}", f"'${ref}' is not a parameter{did_you_mean(ref, names)}")
@@ -859,6 +951,47 @@ def _parse_expression_fields(
     return tuple(symbols), expression
 
 
+def _shown_name(name: Any) -> str:
+    from dlstudy.answers.expr import visible
+
+    return repr(visible(name)) if isinstance(name, str) else repr(name)
+
+
+def _bad_refs(value: Any, tables: bool = True) -> list[str]:
+    """Problems with the ``"$name"`` / ``"$name.key"`` references inside ``value`` (attribute-like
+    references such as ``$input.__class__`` are not parameters). ``tables``: look inside tables too
+    (answer arguments do; generator fields do not)."""
+    if isinstance(value, dict) and tables:
+        return [p for v in value.values() for p in _bad_refs(v)]
+    if isinstance(value, list):
+        return [p for v in value for p in _bad_refs(v, tables)]
+    if isinstance(value, str) and value.startswith("$"):
+        m = _REF.match(value)
+        if m is None or (m.group(2) or "").startswith("_"):
+            return [
+                f"{_shown_name(value)} is not a parameter reference: write $name, or $name.key "
+                "for a key of a table parameter"
+            ]
+    return []
+
+
+def _parse_precision_field(raw: dict[str, Any], kind: Any, bad: Any) -> Precision | None:
+    if "precision" not in raw or kind not in KINDS:
+        return None
+    if kind not in NUMERIC_KINDS:
+        bad("precision", f"only numeric answers have a precision (this one is {kind})")
+        return None
+    try:
+        precision = parse_precision(raw["precision"])
+    except ValueError as exc:
+        bad("precision", str(exc))
+        return None
+    if kind == "integer" and precision != EXACT:
+        bad("precision", 'an integer answer is exact: remove it or write precision = "exact"')
+        return None
+    return precision
+
+
 def _parse_misconceptions(raw: Any, kind: Any, bad: Any) -> list[Misconception]:
     if not isinstance(raw, list):
         bad("misconceptions", "expected [[template.misconceptions]] tables")
@@ -886,14 +1019,33 @@ def _parse_misconceptions(raw: Any, kind: Any, bad: Any) -> list[Misconception]:
     return out
 
 
+def _expression_defined(t: Template, values: dict[str, Any]) -> bool:
+    try:
+        node = t._parse_expression(t.expression or "", values, "expression")
+    except TemplateError:
+        return True  # reported when a question is built
+    return defined_points(node, sorted(set(t.symbols))) >= 4
+
+
 def _check_satisfiable(t: Template) -> list[str]:
     """Sample the parameters (not the answer) to catch impossible constraints and broken generators."""
     rng = np.random.default_rng(seed_for(t.id, -1))
+    satisfied = False
     try:
         for _ in range(200):
-            if t.satisfied(t.sample_params(rng)):
-                return []
+            values = t.sample_params(rng)
+            if t.satisfied(values):
+                satisfied = True
+                if t.kind != "expression" or _expression_defined(t, values):
+                    return []
     except TemplateError as exc:
         return [exc.message]
+    if satisfied:
+        return [
+            t.where(
+                "expression: undefined at the test points for every sample of the parameters "
+                "(e.g. a division by zero such as x/(a - a)); students could never be graded"
+            )
+        ]
     texts = "; ".join(r.text for r in t.require)
     return [t.where(f"require: no sample of the parameters satisfies [{texts}] in 200 tries")]

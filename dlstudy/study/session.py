@@ -91,6 +91,7 @@ class Answered:
 class Invalid:
     message: str
     detail: str = ""
+    heading: str = "Could not read that"
 
 
 @dataclass
@@ -243,7 +244,7 @@ class Session:
         try:
             grade = item.question.grade(text)
         except DlstudyError as exc:  # AnswerError: unreadable input is explained, not counted
-            return Invalid(exc.message, exc.detail)
+            return Invalid(exc.message, exc.detail, getattr(exc, "heading", Invalid.heading))
         item.answer = text
         item.grade = grade
         self._finish(item)
