@@ -3,7 +3,7 @@
 A :class:`Precision` is one of
 
 * ``exact``: the exact value (integers, exact fractions, closed forms); accepted within float noise
-  (:data:`NOISE` relative, never less than :data:`NOISE` absolute);
+  (:data:`NOISE` relative; :data:`NOISE` absolute around 0);
 * ``sig`` N: N significant figures;
 * ``dp`` N: N decimal places.
 
@@ -112,7 +112,9 @@ def _exponent(x: float) -> int:
 
 
 def noise(expected: float) -> float:
-    return NOISE * max(1.0, abs(expected))
+    """Float noise around ``expected``: relative, with an absolute floor at 0."""
+    x = abs(float(expected))
+    return NOISE * x if x >= ZERO else NOISE
 
 
 def tolerance(precision: Precision, expected: float) -> float:
@@ -168,8 +170,10 @@ def rounded(x: float, precision: Precision) -> str:
 
 @dataclass(frozen=True)
 class Written:
-    """The digits of a typed number: ``sig`` significant digits (trailing zeros of an integer count,
-    ``1200`` has 4), ``dp`` decimal places (negative for ``1.2e3``), ``value`` the exact value."""
+    """The digits of a typed number: ``sig`` significant digits, ``dp`` decimal places (negative for
+    ``1.2e3``), ``value`` the exact value. The trailing zeros of an integer count (``180`` has 3
+    figures): asked for 3 figures, a student who writes 180 means 180, not 1.8e2. Only the "too few
+    digits" question reads them: an answer within the tolerance is right however it is written."""
 
     sig: int
     dp: int
@@ -217,8 +221,10 @@ def too_few_digits(precision: Precision, expected: float, given: Written | None)
     elif precision.kind == "dp":
         short = given.dp < (precision.digits or 0)
     else:
-        short = True  # a decimal where the exact value is asked (0.333 for 1/3)
+        short = given.dp > 0  # a decimal where the exact value is asked (0.333 for 1/3)
     if not short:
         return False
+    # correctly rounded to its own last digit; on a tie either neighbour (half up or half even, and
+    # the reference's 3.05 may be the float 3.0499999…)
     half = float(given.unit) / 2
     return abs(float(given.value) - float(expected)) <= half * (1 + 1e-9) + noise(float(expected))

@@ -37,6 +37,7 @@ from dlstudy.answers.precision import (
     Precision,
     default_precision,
     parse_precision,
+    rounded,
     within,
 )
 from dlstudy.bank import generators, render
@@ -365,9 +366,7 @@ class Template:
             # student making it would be graded right, so draw another sample, unless the method
             # gives the very answer here (then it is no mistake on this sample; a listed one must
             # be distinguishable, so that resamples too)
-            inside = grading.matches(
-                value, answer, 0, 0, compare=lambda e, g: within(precision, g, e)
-            )
+            inside = _inside_tolerance(precision, value, answer)
             if inside and (m.name in listed or not _same_value(value, answer)):
                 raise Resample(f"misconception {m.name} is within the answer's tolerance")
             if inside:
@@ -391,10 +390,8 @@ class Template:
             except TemplateError:
                 continue
             value = _as_list(value) if self.kind in ("vector", "matrix") else value
-            inside = grading.matches(
-                value, answer, 0, 0, compare=lambda e, g: within(precision, g, e)
-            )
-            equal = grading.matches(value, answer, NOISE, NOISE)
+            inside = _inside_tolerance(precision, value, answer)
+            equal = _same_value(value, answer)
             if inside and not equal:
                 out.append((m.name, value))
         return out
@@ -432,6 +429,16 @@ def _as_list(value: Any) -> Any:
     ):
         return list(value.values())
     return value
+
+
+def _inside_tolerance(precision: Precision, mistake: Any, answer: Any) -> bool:
+    """Whether the wrong-method answer ``mistake``, as computed or correctly rounded at
+    ``precision`` (what a student making it types), lies within the tolerance of ``answer``."""
+
+    def close(m: float, a: float) -> bool:
+        return within(precision, a, m) or within(precision, a, float(rounded(m, precision)))
+
+    return grading.matches(mistake, answer, 0, 0, compare=close)
 
 
 def _same_value(a: Any, b: Any) -> bool:
