@@ -543,7 +543,8 @@ class Question:
         """The question text, ending with the precision asked (stated by the renderer)."""
         if self._prompt is None:
             precision = self.precision
-            said = precision.describe() if precision and self.kind != "integer" else ""
+            # an exact answer needs no sentence (a rounded decimal is asked again, with the why)
+            said = precision.describe() if precision and precision.kind != "exact" else ""
             self._prompt = render.with_precision(
                 render.fill(self.template.prompt, self.values), said
             )
