@@ -1023,6 +1023,11 @@ def _parse_misconceptions(raw: Any, kind: Any, bad: Any) -> list[Misconception]:
             )
         if kind == "expression" and not isinstance(expr, str):
             bad(f"misconceptions[{i}].expression", "expected the wrong expression as a string")
+        if kind == "expression" and not (isinstance(feedback, str) and feedback.strip()):
+            # no reference function describes it: without feedback the student would see the name
+            bad(
+                f"misconceptions[{i}].feedback", "an expression misconception needs its description"
+            )
         out.append(Misconception(m["name"], feedback, expr))
     return out
 

@@ -50,6 +50,8 @@ def check(
             "answer": q.answer,
             "answer_text": q.answer_text.strip("\n"),
         }
+        if q.precision is not None:
+            out["precision"] = q.precision.to_json()
         if solution:
             out["solution"] = q.solution_text()
         print_json(out)

@@ -323,6 +323,9 @@ def exam_report(console: Console, session: Session, *, seed: int | None = None) 
         if item.grade is not None:
             console.print(Text(f"Your answer: {item.answer}"))
             _mistake(console, item.grade)
+            note = getattr(item.grade, "note", None)
+            if note:
+                console.print(Text(sentence(note) + "."))
         solution(console, item.question)
     if seed is not None:
         console.print(Text(f"Session seed {seed}.", style="dim"))
