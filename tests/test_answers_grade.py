@@ -214,3 +214,12 @@ def test_expression_grading_leaves_a_running_timer_alone() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_decimal_commas_are_asked_about_never_guessed() -> None:
+    with pytest.raises(AnswerError, match="decimal comma"):
+        grade_answer(Expected("number", 0.5), "0,5")
+    with pytest.raises(AnswerError, match="decimal commas"):
+        grade_answer(Expected("vector", [0.5, 0.25]), "0,5 0,25")  # two entries with commas
+    assert grade_answer(Expected("vector", [1, 2]), "1,2").correct  # a list: the right size
+    assert grade_answer(Expected("integer", 42496), "42,496").correct  # a thousands separator

@@ -329,3 +329,44 @@ def test_notations_through_a_real_pipe(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "decimal comma" in proc.stdout and "✓ Right." in proc.stdout
     assert proc.stdout.index("decimal comma") < proc.stdout.index("✓ Right.")
+
+
+def _relu_net(q: Any) -> tuple[list[int], list[int]]:
+    """δ² = a² − y and δ¹ = (W²)ᵀδ² ⊙ ReLU'(z¹) (ReLU'(0) = 0), from the parameters, in integers."""
+    x, y = q.params["x"], q.params["y"]
+    w1, b1, w2, b2 = q.params["W1"], q.params["b1"], q.params["W2"], q.params["b2"]
+    z1 = [
+        sum(w * xi for w, xi in zip(row, x, strict=True)) + b for row, b in zip(w1, b1, strict=True)
+    ]
+    a1 = [max(0, z) for z in z1]
+    a2 = [
+        sum(w * a for w, a in zip(row, a1, strict=True)) + b for row, b in zip(w2, b2, strict=True)
+    ]
+    d2 = [a - t for a, t in zip(a2, y, strict=True)]
+    d1 = [
+        sum(w2[i][j] * d2[i] for i in range(len(d2))) * (1 if z1[j] > 0 else 0)
+        for j in range(len(z1))
+    ]
+    assert d1 == q.answer
+    return d2, d1
+
+
+def test_the_offered_layouts_of_delta2_delta1_are_accepted() -> None:
+    """backprop.relu-delta1 offers "You may also give [δ², δ¹]": every layout of that pair is read
+    as the two stages (and a wrong δ² is named as the first stage that goes wrong)."""
+    t = BANK.get("backprop.relu-delta1")
+    for seed in range(40):
+        q = t.instantiate(seed)
+        d2, d1 = _relu_net(q)
+        a, b = " ".join(map(str, d2)), " ".join(map(str, d1))
+        for typed in (
+            f"[{d2}, {d1}]",
+            f"{a}; {b}",
+            f"{a} {b}",
+            f"({', '.join(map(str, d2))}), ({', '.join(map(str, d1))})",
+            b,
+        ):
+            assert q.grade(typed).correct, (seed, typed)
+        wrong = [d2[0] + 1, *d2[1:]]
+        g = q.grade(f"{' '.join(map(str, wrong))}; {b}")
+        assert not g.correct and "first goes wrong at δ^2" in g.message

@@ -276,12 +276,28 @@ def _read_notation(
                 f"write {options}"
             )
     reading = read_scalar_first(body) if scalar else read_numeric(body)
+    if not scalar and re.search(r"\d,\d", body) and shape_of(reading.value) != shape:
+        _ask_about_commas(body, shape)
     if scalar and size and _is_square(reading.value):
         n = reading.value[0]
         return Reading(
             n, f"{reading.shown.removesuffix(f' ({shape_text(reading.value)})')} (side {n})"
         )
     return reading
+
+
+def _ask_about_commas(body: str, shape: tuple[int, ...]) -> None:
+    """``0,5 0,25`` for a two-entry answer: decimal commas make it the right size, so ask."""
+    points = re.sub(r"(\d),(\d)", r"\1.\2", body)
+    try:
+        alternative = read_numeric(points)
+    except AnswerError:
+        return
+    if shape_of(alternative.value) == shape:
+        raise AnswerError(
+            f"are the commas in '{visible(_short(body))}' decimal commas? Write decimals with '.' "
+            f"({visible(_short(points))}) and separate entries with ', ' or spaces"
+        )
 
 
 def _is_square(value: Any) -> bool:

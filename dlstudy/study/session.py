@@ -23,13 +23,14 @@ MODES = ("quiz", "exam", "review")
 
 HELP_QUIZ = """\
 Type your answer and press Enter.
-  numbers   0.5  1/2  -log(4)  3/2 ln 2  sqrt(3)/2  1e-3  30%  x = -0.8  42,496
-  vectors   [1, 2, 3]  (1, 2, 3)  or  1 2 3        sizes, shapes  7×7  3x5  (3, 5)
+  numbers   0.5  1/2  -log(4)  3/2 ln 2  sqrt(3)/2  1e-3  30%  x = -0.8
+  counts    42496  42,496  42 496      sizes, shapes  7×7  3x5  (3, 5)
+  vectors   [1, 2, 3]  (1, 2, 3)  or  1 2 3
   matrices  [[1, 2], [3, 4]]  or  1 2; 3 4
   choices   b
-Grading: give the precision the question asks (e.g. 3 significant figures); the correctly
-rounded value is right, an exact form such as 1/3 too; more than one unit off in the last
-digit is wrong; too few digits is not counted and asked again. Indices count from 0.
+Grading: give the precision asked (e.g. 3 significant figures). The rounded
+value or an exact form (1/3) is right; over one unit off in the last digit is
+wrong; too few digits is not counted, just asked again. Indices count from 0.
 Commands:
   ?     a hint (counted)          s      the worked solution (not known)
   skip  next question             q      quit (progress is kept)
