@@ -62,22 +62,30 @@ class Precision:
                 f"{self.kind} = N: expected an integer N from {low} to {MAX_DIGITS}, got {self.digits!r}"
             )
 
+    @property
+    def words(self) -> str:
+        """``exact``, ``3 significant figures``, ``2 decimal places``."""
+        if self.kind == "exact":
+            return "exact"
+        n = self.digits
+        unit = "significant figure" if self.kind == "sig" else "decimal place"
+        return f"{n} {unit}{'s' if n != 1 else ''}"
+
     def describe(self) -> str:
         """The sentence the prompt ends with: ``Give 3 significant figures.``"""
         if self.kind == "exact":
             return "Give the exact value."
-        n = self.digits
-        if self.kind == "sig":
-            return f"Give {n} significant figure{'s' if n != 1 else ''}."
-        if n == 0:
+        if self.kind == "dp" and self.digits == 0:
             return "Round to a whole number."
-        return f"Give {n} decimal place{'s' if n != 1 else ''}."
+        return f"Give {self.words}."
 
     def ask(self) -> str:
         """What a student who gave too few digits is told: ``give 3 significant figures``."""
         if self.kind == "exact":
             return "give the exact value (a fraction such as 1/3, or a form such as ln 2)"
-        return self.describe()[0].lower() + self.describe()[1:-1]
+        if self.kind == "dp" and self.digits == 0:
+            return "round to a whole number"
+        return f"give {self.words}"
 
     def to_json(self) -> dict[str, Any]:
         """``{"kind": "exact"}`` | ``{"kind": "sig", "digits": N}`` | ``{"kind": "dp", "digits": N}``."""

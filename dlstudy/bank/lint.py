@@ -128,7 +128,7 @@ def lint_template(t: Template, seeds: int) -> TemplateReport:
     if integers and precision is not None and precision.kind != "exact" and not report.problems:
         report.problems.append(
             f"{t.file}: {t.id}: precision: the answer is an integer for every one of {seeds} seeds, "
-            f'yet the prompt asks for {precision.describe()[5:-1]}: write precision = "exact"'
+            f'yet the prompt asks for {precision.words}: write precision = "exact"'
         )
     report.seconds = time.perf_counter() - started
     return report
