@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from dlstudy import grading
 from dlstudy.answers.expr import AnswerError, Node, Parser, evaluate, fold_constants, to_text
 from dlstudy.answers.grade import (
     KINDS,
@@ -33,14 +32,21 @@ from dlstudy.answers.grade import (
 )
 from dlstudy.answers.precision import (
     EXACT,
-    NOISE,
     Precision,
     default_precision,
-    parse_precision,
-    rounded,
-    within,
 )
 from dlstudy.bank import generators, render
+from dlstudy.bank.contract import (
+    NUMERIC_KINDS,
+    PARAM_NAME_RULE,
+    bad_refs,
+    inside_tolerance,
+    is_param_name,
+    mistakes_inside,
+    parse_precision_field,
+    same_value,
+    shown_name,
+)
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import to_jsonable
 from dlstudy.sections import check_section
@@ -71,11 +77,6 @@ KEYS = (
 _ID = re.compile(r"[a-z0-9][a-z0-9_\-]*(\.[a-z0-9][a-z0-9_\-]*)+\Z")
 _REQUIRE = re.compile(r"(.+?)\s*(<=|>=|==|!=|<|>)\s*(.+)\Z")
 _LEN = re.compile(r"len\(\s*([A-Za-z]\w*)\s*\)")
-#: A parameter name: an ASCII identifier usable as ``{name}``, ``$name`` and in ``require``.
-_PARAM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*\Z")
-#: ``$name`` or ``$name.key`` (a key of a table parameter): no attribute-like references.
-_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)(?:\.([A-Za-z0-9][A-Za-z0-9_\-]*))?\Z")
-NUMERIC_KINDS = ("number", "integer", "vector", "matrix")
 _LATEX = re.compile(
     r"\\(frac|sum|sigma|mathbb|mathcal|left|right|cdot|log|exp|partial|alpha|beta|gamma)\b"
 )
@@ -231,7 +232,7 @@ class Template:
                 ]
                 # with a pick, stages are offered only when the last one is the picked answer
                 # (δ¹ of [δ², δ¹]); otherwise they are stages of something else
-                if self.pick and not _same_value(checkpoints[-1][1], answer):
+                if self.pick and not same_value(checkpoints[-1][1], answer):
                     checkpoints = []
         else:
             answer = self.correct
@@ -366,8 +367,8 @@ class Template:
             # student making it would be graded right, so draw another sample, unless the method
             # gives the very answer here (then it is no mistake on this sample; a listed one must
             # be distinguishable, so that resamples too)
-            inside = _inside_tolerance(precision, value, answer)
-            if inside and (m.name in listed or not _same_value(value, answer)):
+            inside = inside_tolerance(precision, value, answer)
+            if inside and (m.name in listed or not same_value(value, answer)):
                 raise Resample(f"misconception {m.name} is within the answer's tolerance")
             if inside:
                 continue
@@ -375,26 +376,20 @@ class Template:
         return out
 
     def mistakes_inside_tolerance(self, question: Question) -> list[tuple[str, Any]]:
-        """The wrong-method answers of ``question`` that differ from its answer (by more than float
-        noise) yet lie within the answer's tolerance: a student making that mistake would be graded
-        right. ``bank lint`` reports them."""
+        """The wrong-method answers of ``question`` that differ from its answer yet lie within its
+        tolerance (see :func:`dlstudy.bank.contract.mistakes_inside`); ``bank lint`` reports them."""
         if question.solution is None or self.kind not in NUMERIC_KINDS:
             return []
-        answer = question.expected.answer
-        precision = self.contract or EXACT
-        path = _fill_path(self.pick, question.values)
-        out = []
+        picked = []
         for m in question.solution.mistakes:
             try:
-                value = self._pick(to_jsonable(m.value), "mistake", path)
+                value = self._pick(
+                    to_jsonable(m.value), "mistake", _fill_path(self.pick, question.values)
+                )
             except TemplateError:
                 continue
-            value = _as_list(value) if self.kind in ("vector", "matrix") else value
-            inside = _inside_tolerance(precision, value, answer)
-            equal = _same_value(value, answer)
-            if inside and not equal:
-                out.append((m.name, value))
-        return out
+            picked.append((m.name, _as_list(value) if self.kind in ("vector", "matrix") else value))
+        return mistakes_inside(self.contract or EXACT, picked, question.expected.answer)
 
 
 _PATH_REF = re.compile(r"\$([A-Za-z_]\w*)")
@@ -429,20 +424,6 @@ def _as_list(value: Any) -> Any:
     ):
         return list(value.values())
     return value
-
-
-def _inside_tolerance(precision: Precision, mistake: Any, answer: Any) -> bool:
-    """Whether the wrong-method answer ``mistake``, as computed or correctly rounded at
-    ``precision`` (what a student making it types), lies within the tolerance of ``answer``."""
-
-    def close(m: float, a: float) -> bool:
-        return within(precision, a, m) or within(precision, a, float(rounded(m, precision)))
-
-    return grading.matches(mistake, answer, 0, 0, compare=close)
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    return grading.matches(a, b, NOISE, NOISE)
 
 
 def _is_num(v: Any) -> bool:
@@ -712,17 +693,13 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         params = {}
     names: list[str] = []
     for name, spec in params.items():
-        if not isinstance(name, str) or not _PARAM.match(name) or name.startswith("len_"):
-            bad(
-                f"params.{_shown_name(name)}",
-                "a parameter name is a non-empty identifier of ASCII letters, digits and single "
-                "'_' (e.g. c_in, W1), not starting with len_",
-            )
+        if not is_param_name(name):
+            bad(f"params.{shown_name(name)}", PARAM_NAME_RULE)
             continue
         for p in generators.check(name, spec, names):
             problems.append(f"{file}: {label}: {p}")
         for key, value in spec.items() if isinstance(spec, dict) else ():
-            for ref in _bad_refs(value, tables=False):
+            for ref in bad_refs(value, tables=False):
                 bad(f"params.{name}.{key}", ref)
         names.append(name)
 
@@ -739,7 +716,7 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         explanation = ""
     _check_placeholders(explanation, names, "explanation", bad)
 
-    precision = _parse_precision_field(raw, kind, bad)
+    precision = parse_precision_field(raw, kind, bad)
     size = raw.get("size", False)
     if not isinstance(size, bool):
         bad("size", "expected true or false")
@@ -856,7 +833,7 @@ def _parse_answer(
         bad("answer.args", "expected a table of arguments")
         args = {}
     for key, value in args.items():
-        problems = _bad_refs(value)
+        problems = bad_refs(value)
         for problem in problems:
             bad(f"answer.args.{key}", problem)
         if problems:
@@ -957,47 +934,6 @@ def _parse_expression_fields(
     except (ValueError, AnswerError) as exc:
         bad("expression", str(exc))
     return tuple(symbols), expression
-
-
-def _shown_name(name: Any) -> str:
-    from dlstudy.answers.expr import visible
-
-    return repr(visible(name)) if isinstance(name, str) else repr(name)
-
-
-def _bad_refs(value: Any, tables: bool = True) -> list[str]:
-    """Problems with the ``"$name"`` / ``"$name.key"`` references inside ``value`` (attribute-like
-    references such as ``$input.__class__`` are not parameters). ``tables``: look inside tables too
-    (answer arguments do; generator fields do not)."""
-    if isinstance(value, dict) and tables:
-        return [p for v in value.values() for p in _bad_refs(v)]
-    if isinstance(value, list):
-        return [p for v in value for p in _bad_refs(v, tables)]
-    if isinstance(value, str) and value.startswith("$"):
-        m = _REF.match(value)
-        if m is None or (m.group(2) or "").startswith("_"):
-            return [
-                f"{_shown_name(value)} is not a parameter reference: write $name, or $name.key "
-                "for a key of a table parameter"
-            ]
-    return []
-
-
-def _parse_precision_field(raw: dict[str, Any], kind: Any, bad: Any) -> Precision | None:
-    if "precision" not in raw or kind not in KINDS:
-        return None
-    if kind not in NUMERIC_KINDS:
-        bad("precision", f"only numeric answers have a precision (this one is {kind})")
-        return None
-    try:
-        precision = parse_precision(raw["precision"])
-    except ValueError as exc:
-        bad("precision", str(exc))
-        return None
-    if kind == "integer" and precision != EXACT:
-        bad("precision", 'an integer answer is exact: remove it or write precision = "exact"')
-        return None
-    return precision
 
 
 def _parse_misconceptions(raw: Any, kind: Any, bad: Any) -> list[Misconception]:
