@@ -2,7 +2,9 @@
 
 One comparison for ``dlstudy solve --answer``, ``dlstudy check`` and the quiz:
 
-* numbers are equal within ``|given - expected| <= max(atol, rtol·|expected|)`` (default 1e-3 each);
+* numbers are equal within ``|given - expected| <= max(atol, rtol·|expected|)`` (default 1e-3 each),
+  or by a ``compare(expected, given)`` function (the bank's precision contract,
+  :mod:`dlstudy.answers.precision`);
 * arrays entry by entry (shapes must agree; the wrong entries are listed);
 * objects key by key;
 * a list of per-stage values is compared with the solution's checkpoints and the first stage that
@@ -13,6 +15,7 @@ One comparison for ``dlstudy solve --answer``, ``dlstudy check`` and the quiz:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -21,6 +24,9 @@ from dlstudy.errors import DlstudyError
 
 DEFAULT_RTOL = 1e-3
 DEFAULT_ATOL = 1e-3
+
+#: ``compare(expected, given) -> bool`` for two numbers (replaces ``rtol``/``atol`` when given).
+Compare = Callable[[float, float], bool]
 
 
 @dataclass
@@ -76,12 +82,15 @@ def diff(
     atol: float,
     path: str = "",
     strict: bool = False,
+    *,
+    compare: Compare | None = None,
 ) -> list[dict[str, Any]]:
     """Entries of ``given`` that differ from ``expected``; raises on incompatible structure.
 
     Leniently, a number stands for a one-entry list and a one-entry list for a number (so a column
     ``[[1], [2]]`` reads as the vector ``[1, 2]``); ``strict`` allows only a one-entry list for the
-    whole answer, so every other shape difference is an error."""
+    whole answer, so every other shape difference is an error. ``compare`` replaces
+    ``rtol``/``atol``."""
     e, g = _plain(expected), _plain(given)
     if isinstance(e, dict):
         if not isinstance(g, dict):
@@ -94,7 +103,8 @@ def diff(
             )
         out: list[dict[str, Any]] = []
         for k in e:
-            out += diff(e[k], g[k], rtol, atol, f"{path}.{k}" if path else str(k), strict)
+            key_path = f"{path}.{k}" if path else str(k)
+            out += diff(e[k], g[k], rtol, atol, key_path, strict, compare=compare)
         return out
     if isinstance(e, list):
         if isinstance(g, (int, float)) and len(e) == 1 and not strict:
@@ -109,7 +119,7 @@ def diff(
             )
         out = []
         for i, (ee, gg) in enumerate(zip(e, g, strict=True)):
-            out += diff(ee, gg, rtol, atol, f"{path}[{i}]", strict)
+            out += diff(ee, gg, rtol, atol, f"{path}[{i}]", strict, compare=compare)
         return out
     if isinstance(e, bool) or isinstance(e, str):
         same = str(e).lower() == str(g).lower()
@@ -118,7 +128,7 @@ def diff(
         g = g[0]
     if isinstance(g, bool) or not isinstance(g, (int, float)):
         raise DlstudyError(f"expected a number{_at(path)}, got {g!r}")
-    if close(e, g, rtol, atol):
+    if compare(e, g) if compare is not None else close(e, g, rtol, atol):
         return []
     return [{"entry": path or "answer", "expected": e, "given": g}]
 
@@ -135,9 +145,11 @@ def _at(path: str) -> str:
     return f" at {path}" if path else ""
 
 
-def matches(expected: Any, given: Any, rtol: float, atol: float) -> bool:
+def matches(
+    expected: Any, given: Any, rtol: float, atol: float, *, compare: Compare | None = None
+) -> bool:
     try:
-        return not diff(expected, given, rtol, atol)
+        return not diff(expected, given, rtol, atol, compare=compare)
     except DlstudyError:
         return False
 
@@ -148,30 +160,32 @@ def grade(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     strict_shape: bool = False,
+    *,
+    compare: Compare | None = None,
 ) -> Verdict:
     """Grade ``given`` (a parsed value) against ``solution`` (a registry Solution).
 
     Raises :class:`DlstudyError` when ``given`` cannot be compared at all (wrong shape or kind):
     that is invalid input, not a wrong answer, unless a wrong method gives exactly that answer.
-    ``strict_shape``: see :func:`diff`.
+    ``strict_shape``: see :func:`diff`; ``compare`` replaces ``rtol``/``atol``.
     """
     checkpoints = solution.checkpoints
     if checkpoints and _looks_like_stages(given, checkpoints, solution.result):
-        return _grade_stages(solution, given, rtol, atol)
+        return _grade_stages(solution, given, rtol, atol, compare)
     try:
-        wrong = diff(solution.result, given, rtol, atol, strict=strict_shape)
+        wrong = diff(solution.result, given, rtol, atol, strict=strict_shape, compare=compare)
     except DlstudyError:
         # A wrong shape is invalid input, unless a wrong method produces exactly that shape
         # (a valid instead of a full correlation, padding ignored): then name the mistake.
         for mistake in solution.mistakes:
-            if matches(mistake.value, given, rtol, atol):
+            if matches(mistake.value, given, rtol, atol, compare=compare):
                 return Verdict(False, f"wrong: {mistake.message}", [], mistake)
         raise
     if not wrong:
         return Verdict(True, "correct")
     for mistake in solution.mistakes:
-        if matches(mistake.value, given, rtol, atol) and not matches(
-            mistake.value, solution.result, rtol, atol
+        if matches(mistake.value, given, rtol, atol, compare=compare) and not matches(
+            mistake.value, solution.result, rtol, atol, compare=compare
         ):
             return Verdict(False, f"wrong: {mistake.message}", wrong, mistake)
     n_total = len(_leaves(_plain(solution.result)))
@@ -205,12 +219,14 @@ def _compatible(expected: Any, given: Any) -> bool:
         return False
 
 
-def _grade_stages(solution: Any, given: list[Any], rtol: float, atol: float) -> Verdict:
+def _grade_stages(
+    solution: Any, given: list[Any], rtol: float, atol: float, compare: Compare | None = None
+) -> Verdict:
     for (label, value), g in zip(solution.checkpoints, _plain(given), strict=True):
-        wrong = diff(value, g, rtol, atol)
+        wrong = diff(value, g, rtol, atol, compare=compare)
         if wrong:
             for mistake in solution.mistakes:
-                if matches(mistake.value, _plain(given)[-1], rtol, atol):
+                if matches(mistake.value, _plain(given)[-1], rtol, atol, compare=compare):
                     return Verdict(
                         False,
                         f"your working first goes wrong at {label}: {mistake.message}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dlstudy.errors import DlstudyError
@@ -129,8 +130,8 @@ def run(
         if key in values:
             raise DlstudyError(f"parameter '{key}' given twice")
         values[key] = value
-    if not tol > 0:
-        raise DlstudyError("--tol must be a positive number")
+    if not (math.isfinite(tol) and tol > 0):  # --tol inf would make every answer right
+        raise DlstudyError(f"--tol must be a finite positive number, got {tol}")
     given, read_as = (None, None) if answer is None else _read_answer(answer)
     solution = call(ref.name, values)
     # an integer result (a count, a size) is exact: a forgotten bias is not within 0.1%

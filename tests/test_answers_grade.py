@@ -11,6 +11,7 @@ import math
 import pytest
 
 from dlstudy.answers import AnswerError, Expected, ExprMistake, grade_answer, read_expression
+from dlstudy.answers.expr import AskAgain
 from dlstudy.reference.registry import Mistake
 
 LOG4 = math.log(4)
@@ -19,31 +20,45 @@ LOG4 = math.log(4)
 @pytest.mark.parametrize(
     ("text", "correct"),
     [
+        # −ln 4 = −1.386294…; the default precision is 3 significant figures (one unit: 0.01)
         ("-log 4", True),
         ("-log(4)", True),
         ("-2 ln 2", True),
-        ("-1.386", True),  # within rtol 1e-3
-        ("-1.3863", True),
-        ("-1.38", False),  # off by 4.6e-3 > max(1e-3, 1.4e-3)
+        ("-1.39", True),  # correctly rounded
+        ("-1.386", True),  # more digits: judged by value
+        ("-1.38", True),  # 0.63 units off: within one unit
+        ("-1.37", False),  # 1.6 units off
+        ("-1.40", False),
         ("log 4", False),
         ("-log 2", False),
         ("0", False),
     ],
 )
-def test_number_within_tolerance(text: str, correct: bool) -> None:
+def test_number_at_three_significant_figures(text: str, correct: bool) -> None:
     expected = Expected("number", -LOG4)
     assert grade_answer(expected, text).correct is correct
 
 
-def test_number_uses_the_template_tolerance() -> None:
+def test_too_few_digits_is_asked_again_a_wrong_short_value_is_wrong() -> None:
+    e = Expected("number", -LOG4)
+    with pytest.raises(AskAgain, match=r"−1\.4 has 2 significant figures: give 3"):
+        grade_answer(e, "-1.4")
+    assert not grade_answer(e, "-1.3").correct  # 2 figures, but not −1.386 rounded: wrong
+    third = Expected("number", 1 / 3)
+    with pytest.raises(AskAgain):
+        grade_answer(third, "0.33")
+    assert grade_answer(third, "1/3").correct  # an exact form is always right
+
+
+def test_number_uses_a_plain_tolerance_when_given_one() -> None:
     loose = Expected("number", 100.0, rtol=0.05, atol=0.0)
     assert grade_answer(loose, "104").correct
     assert not grade_answer(loose, "106").correct
 
 
-def test_number_wrong_shape_is_invalid_not_wrong() -> None:
-    with pytest.raises(AnswerError, match="expected one number"):
-        grade_answer(Expected("number", 2.0), "1 2")
+def test_number_wrong_shape_is_graded_wrong_and_the_size_said_after() -> None:
+    g = grade_answer(Expected("number", 2.0), "1 2")
+    assert not g.correct and g.note == "the answer is one number; yours is a vector of 2"
 
 
 @pytest.mark.parametrize(
@@ -58,11 +73,12 @@ def test_vector_entry_by_entry() -> None:
     e = Expected("vector", [0.5, 0.25, 0.25])
     assert grade_answer(e, "1/2 1/4 1/4").correct
     assert grade_answer(e, "[0.5, 0.25, 0.25]").correct
-    g = grade_answer(e, "0.5 0.3 0.25")
+    g = grade_answer(e, "0.5 0.4 0.25")
     assert not g.correct
-    assert [w["where"] for w in g.wrong_entries] == ["entry 2"]
-    with pytest.raises(AnswerError, match="a vector of 3"):
-        grade_answer(e, "0.5 0.5")
+    assert [w["where"] for w in g.wrong_entries] == ["[1]"]  # counted from 0, as the solutions
+    assert "1 of 3 entries differs: [1] (counted from 0)" in g.message
+    g = grade_answer(e, "0.5 0.5")
+    assert not g.correct and g.note == "the answer has 3 entries; yours is a vector of 2"
 
 
 def test_matrix_names_wrong_entries() -> None:
@@ -70,10 +86,10 @@ def test_matrix_names_wrong_entries() -> None:
     assert grade_answer(e, "1 2; 3 4").correct
     g = grade_answer(e, "[[1, 0], [3, 5]]")
     assert not g.correct
-    assert [w["where"] for w in g.wrong_entries] == ["row 1, column 2", "row 2, column 2"]
-    assert "2 of 4 entries differ" in g.message
-    with pytest.raises(AnswerError, match="2×2 matrix"):
-        grade_answer(e, "1 2 3 4")
+    assert [w["where"] for w in g.wrong_entries] == ["[0, 1]", "[1, 1]"]
+    assert "2 of 4 entries differ: [0, 1], [1, 1] (row, column; counted from 0)" in g.message
+    g = grade_answer(e, "1 2 3 4")
+    assert not g.correct and g.note == "the answer is a 2×2 matrix; yours is a vector of 4"
 
 
 def test_partial_credit_when_the_template_allows_it() -> None:
@@ -102,8 +118,8 @@ def test_stage_answers_name_the_first_divergent_stage() -> None:
     assert grade_answer(e, "7 11 19").correct
     g = grade_answer(e, "7 9 13")
     assert not g.correct and "layer 2" in g.message
-    with pytest.raises(AnswerError, match="one value per stage"):
-        grade_answer(e, "7 11")
+    g = grade_answer(e, "7 11")  # well formed, too few stages: wrong, and the size said
+    assert not g.correct and "one value per stage (3: layer 1, layer 2, layer 3)" in g.note
 
 
 def test_choice_exact() -> None:
@@ -126,7 +142,9 @@ def test_words_case_insensitive() -> None:
     e = Expected("vector", ["left", "up"])
     assert grade_answer(e, "Left, UP").correct
     g = grade_answer(e, "left down")
-    assert not g.correct and g.wrong_entries[0]["entry"] == "entry 2"
+    assert not g.correct and g.wrong_entries[0]["where"] == "[1]"
+    g = grade_answer(e, "left up up")
+    assert not g.correct and g.note == "the answer has 2 entries; yours has 3"
 
 
 def _expr(text: str, symbols=("x",)) -> Expected:
@@ -196,3 +214,12 @@ def test_expression_grading_leaves_a_running_timer_alone() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_decimal_commas_are_asked_about_never_guessed() -> None:
+    with pytest.raises(AnswerError, match="decimal comma"):
+        grade_answer(Expected("number", 0.5), "0,5")
+    with pytest.raises(AnswerError, match="decimal commas"):
+        grade_answer(Expected("vector", [0.5, 0.25]), "0,5 0,25")  # two entries with commas
+    assert grade_answer(Expected("vector", [1, 2]), "1,2").correct  # a list: the right size
+    assert grade_answer(Expected("integer", 42496), "42,496").correct  # a thousands separator

@@ -310,10 +310,24 @@ def test_displayed_expressions_read_back_the_same(text: str) -> None:
         assert math.isclose(float(evaluate(node, env)), float(evaluate(again, env)), rel_tol=1e-12)
 
 
-@pytest.mark.parametrize("text", ["1/2x", "x/2w", "1/2 log(x)", "x/w(x + 1)"])
+@pytest.mark.parametrize("text", ["1/2x", "x/2w", "1/2log(x)", "x/w(x + 1)", "x/2 log(x)"])
 def test_implicit_product_after_division_is_ambiguous(text: str) -> None:
     with pytest.raises(AnswerError, match="ambiguous"):
         read_expression(text, ("x", "w"))
+
+
+@pytest.mark.parametrize(
+    ("text", "oracle"),
+    [
+        ("1/2 log(x)", lambda x: math.log(x) / 2),
+        ("3/2 ln x - 3/4 ln w", lambda x: 1.5 * math.log(x) - 0.75 * math.log(1.3)),
+        ("-1/2 x", lambda x: -x / 2),
+    ],
+)
+def test_a_fraction_coefficient_before_a_name_is_a_product(text: str, oracle) -> None:
+    # "3/2 ln 2" (a space, integers over integers) is written in the notes as (3/2)·ln 2
+    node = read_expression(text, ("x", "w")).value
+    assert math.isclose(float(evaluate(node, {"x": 0.7, "w": 1.3})), oracle(0.7), rel_tol=1e-12)
 
 
 def test_expression_rejects_unknown_variables() -> None:

@@ -70,7 +70,8 @@ def test_check_exit_codes(bank_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     code, out, _ = run(["check", "c.conv:5", "--answer", str(no_bias), *b], capsys)
     assert code == 1 and "Wrong" in out and "Correct answer" in out
-    assert "Recognised mistake: bias-forgotten" in out
+    assert "Recognised mistake: you forgot the bias: one per filter, (k·k·C_in + 1)·C_out" in out
+    assert "bias-forgotten" not in out  # never the internal id
     code, out, err = run(["check", "c.conv:5", "--answer", "12 +", *b], capsys)
     assert code == 2 and out == "" and err.startswith("dlstudy: error:")
     code, _, err = run(["check", "c.conv:5", "--answer", "__import__('os')", *b], capsys)
@@ -84,6 +85,7 @@ def test_check_json_names_the_mistake(bank_dir: Path, capsys: pytest.CaptureFixt
     )
     data = json.loads(out)
     assert code == 1 and data["correct"] is False and data["mistake"]["name"] == "bias-forgotten"
+    assert data["mistake"]["description"].startswith("you forgot the bias")
 
 
 def test_check_unknown_id_and_missing_seed(

@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlstudy.answers import AnswerError
@@ -491,7 +491,7 @@ _KEYS = [
 
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.sampled_from(_KEYS), _json, max_size=8))
-def test_parse_template_never_crashes(raw: dict) -> None:
+def parse_template_never_crashes(raw: dict) -> None:
     from dlstudy.bank.template import parse_template
 
     template, problems = parse_template(raw, "fuzz.toml", 0)
@@ -504,7 +504,9 @@ _BASES = [t for t in __import__("tomllib").loads(GOOD)["template"]]
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(range(len(_BASES))), st.sampled_from([*_KEYS, "args", "function"]), _json)
-def test_one_bad_field_is_reported_not_raised(index: int, key: str, value: object) -> None:
+@example(1, "params", {"": None})  # issue 21: an empty name with a require on unknown names
+@example(1, "params", {"é": {"type": "int", "low": 1, "high": 2}})
+def one_bad_field_is_reported_not_raised(index: int, key: str, value: object) -> None:
     import copy
 
     from dlstudy.bank.template import parse_template
@@ -522,3 +524,18 @@ def test_one_bad_field_is_reported_not_raised(index: int, key: str, value: objec
             q.prompt, q.solution_text(), q.answer_text
         except DlstudyError:
             pass
+
+
+# The two fuzz tests above generate empty and unicode names (dictionary keys are any text): run under a
+# memory and CPU limit in a child process, so a regression such as issue 21's unbounded loop fails
+# fast instead of exhausting the machine.
+
+
+@pytest.mark.parametrize(
+    "fuzz", ["parse_template_never_crashes", "one_bad_field_is_reported_not_raised"]
+)
+def test_template_fuzzing_in_a_limited_child(fuzz: str) -> None:
+    from tests.limits import run_limited
+
+    proc = run_limited("import tests.test_bank_engine as t", f"t.{fuzz}()\nprint('ok')")
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]

@@ -25,11 +25,22 @@ id = "l.loose"
 section = "rf-params"
 kind = "number"
 prompt = "k = {k}"
-tolerance = { rtol = 1.0, atol = 1.0 }
+precision = { sig = 1 }
 params = { k = { type = "int", low = 1, high = 3 } }
 [template.answer]
 function = "conv-params"
 args = { k = "$k", c_in = 1, c_out = 1 }
+
+[[template]]
+id = "l.loose-no-mistakes"
+section = "activations"
+kind = "number"
+prompt = "relu({x})"
+precision = { sig = 1 }
+params = { x = { type = "int", low = 1, high = 3 } }
+[template.answer]
+function = "relu"
+args = { x = "$x" }
 
 [[template]]
 id = "l.never-valid"
@@ -80,9 +91,12 @@ def test_lint_catches_broken_templates(tmp_path: Path) -> None:
     report = lint_bank(load_bank([tmp_path], builtin=False), seeds=5)
     assert not report.ok
     by_id = {t.id: t.problems for t in report.templates}
-    assert any("perturbed answer" in p for p in by_id["l.loose"])
+    # one significant figure: the forgotten bias ((k²+1) vs k²) is inside the tolerance of every
+    # sample, so no question can tell it from the answer
+    assert any("within the answer's tolerance" in p for p in by_id["l.loose"])
+    assert any("perturbed answer" in p for p in by_id["l.loose-no-mistakes"])
     assert any("no usable sample" in p for p in by_id["l.never-valid"])
     assert any("no-such-mistake never returned" in p for p in by_id["l.unused-misconception"])
     assert any("expected a matrix" in p for p in by_id["l.wrong-kind"])
     assert by_id["l.fine"] == []
-    assert report.files[str(tmp_path / "broken.toml")]["templates"] == 5
+    assert report.files[str(tmp_path / "broken.toml")]["templates"] == 6

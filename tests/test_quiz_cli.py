@@ -119,7 +119,8 @@ def test_piped_wrong_answer_names_the_mistake_and_shows_the_answer(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "✗ Wrong." in proc.stdout
-    assert "Recognised mistake: subtracted" in proc.stdout
+    assert "Recognised mistake: you subtracted instead of adding" in proc.stdout
+    assert "subtracted\n" not in proc.stdout  # the description, never the internal id
     assert f"Correct answer:\n{q.answer}" in proc.stdout
     assert "Worked solution" in proc.stdout  # --solutions
     assert db_rows(tmp_path, "SELECT misconception, correct FROM attempts") == [("subtracted", 0)]

@@ -39,6 +39,15 @@ Number = Fraction | float
 class AnswerError(DlstudyError):
     """Input that cannot be read (malformed or ambiguous): explained and asked again, never wrong."""
 
+    heading = "Could not read that"
+
+
+class AskAgain(AnswerError):
+    """Input that was read but is not gradable as given (a correctly rounded value with fewer
+    digits than asked): explained and asked again, never counted."""
+
+    heading = "Not counted"
+
 
 #: Functions of the answer language: name → (display name, arity 1).
 FUNCTIONS: dict[str, str] = {
@@ -103,8 +112,27 @@ class Node:
     text: str = ""  # the literal as typed, for numbers
 
 
+def visible(text: str) -> str:
+    """``text`` with every control or format character (escape sequences, bidi overrides) written
+    as an escape (``\\x1b``, ``\\u202e``), so echoing it cannot drive the terminal. Newlines and
+    tabs are kept."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t" or ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
 def _fail(text: str, pos: int, message: str) -> AnswerError:
-    return AnswerError(message, caret(text, min(pos, len(text))))
+    pos = min(pos, len(text))
+    shown = visible(text)
+    return AnswerError(message, caret(shown, len(visible(text[:pos]))))
 
 
 def normalize(text: str) -> str:
@@ -139,8 +167,9 @@ def tokenize(text: str) -> list[Token]:
             assert m is not None
             if len(m.group(0)) > MAX_NUMBER_CHARS:
                 raise _fail(text, i, f"number too long (more than {MAX_NUMBER_CHARS} characters)")
-            tokens.append(Token("num", m.group(0), i, space))
-            i = m.end()
+            end = m.end() + (m.end() < n and text[m.end()] == "%")  # 30% is 30/100
+            tokens.append(Token("num", text[i:end], i, space))
+            i = end
         elif ch == "√":
             tokens.append(Token("name", "sqrt", i, space))
             i += 1
@@ -163,7 +192,7 @@ def tokenize(text: str) -> list[Token]:
         else:
             m = _NAME.match(text, i)
             if m is None:
-                raise _fail(text, i, f"unexpected character '{ch}'")
+                raise _fail(text, i, f"unexpected character '{visible(ch)}'")
             tokens.append(Token("name", m.group(0), i, space))
             i = m.end()
         space = False
@@ -172,6 +201,8 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _number(text: str) -> Fraction:
+    if text.endswith("%"):
+        return _number(text[:-1]) / 100
     mantissa, _, exponent = text.lower().partition("e")
     mantissa = mantissa.rstrip(".") or "0"
     if exponent and abs(int(exponent)) > 400:
@@ -185,7 +216,7 @@ class Parser:
 
     def __init__(self, text: str, symbols: tuple[str, ...] = (), list_mode: bool = False) -> None:
         self.text = normalize(text)
-        self.symbols = tuple(symbols)
+        self.symbols = tuple(s for s in symbols if is_name(s))
         self.list_mode = list_mode
         self.tokens = tokenize(self.text)
         self.i = 0
@@ -248,7 +279,7 @@ class Parser:
         rows: list[list[Any]] = [[]]
         while True:
             tok = self.tok
-            if tok.kind == closing or (closing == "]" and tok.kind == "end"):
+            if tok.kind == closing or (closing != "end" and tok.kind == "end"):
                 break
             if tok.kind == ";":
                 self._advance()
@@ -262,12 +293,13 @@ class Parser:
                 if self.tok.kind in (",", ";", closing, "end"):
                     raise self._error("missing entry after ','")
                 continue
-            if tok.kind == "[":
+            if tok.kind == "[" or (tok.kind == "(" and self._tuple_ahead()):
+                close = "]" if tok.kind == "[" else ")"  # (0.15, 0.05) is a vector too
                 self._enter()
                 self._advance()
-                inner = self.rows(closing="]")
-                if self.tok.kind != "]":
-                    raise self._error("missing ']'")
+                inner = self.rows(closing=close)
+                if self.tok.kind != close:
+                    raise self._error(f"missing '{close}'")
                 self._advance()
                 self.depth -= 1
                 rows[-1].append(_shape(inner, bracketed=True))
@@ -278,6 +310,22 @@ class Parser:
         if not rows[-1]:
             rows.pop()
         return rows
+
+    def _tuple_ahead(self) -> bool:
+        """Whether the parenthesis at the current token holds a top-level ',' (a tuple)."""
+        depth = 0
+        for tok in self.tokens[self.i :]:
+            if tok.kind in ("(", "["):
+                depth += 1
+            elif tok.kind in (")", "]"):
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif tok.kind in (",", ";") and depth == 1:
+                return True
+            elif tok.kind == "end":
+                return False
+        return False
 
     def _entry_boundary(self) -> bool:
         """In list mode, whitespace before an operand starts a new entry; so does a sign written
@@ -311,10 +359,14 @@ class Parser:
                 node = Node(tok.text, None, (node, self.unary()))
                 after_division = tok.text == "/"
             elif tok.kind in ("name", "(") and not self._entry_boundary():
-                if after_division:  # 1/2x: (1/2)·x or 1/(2x)?
+                if after_division and not (
+                    tok.kind == "name" and tok.space_before and _is_ratio(node)
+                ):
+                    # 1/2x: (1/2)·x or 1/(2x)? (but 3/2 ln 2, with a space, is (3/2)·ln 2)
                     raise self._error(
                         "ambiguous product after '/': write (1/2)*x or 1/(2*x) (parentheses or '*')"
                     )
+                after_division = False
                 node = Node("*", None, (node, self.unary()))  # implicit product: 2x, 2(x+1), x y
             elif tok.kind == "num" and not self._entry_boundary():
                 raise self._error(f"missing operator before '{tok.text}'")
@@ -413,9 +465,27 @@ class Parser:
         return Node("call", name, (arg,))
 
 
+def _is_integer_literal(node: Node) -> bool:
+    if node.op == "neg":
+        return _is_integer_literal(node.args[0])
+    return node.op == "num" and node.text.isdigit()
+
+
+def _is_ratio(node: Node) -> bool:
+    """``3/2`` or ``-3/4``: a fraction of integer literals (a coefficient in ``3/2 ln 2``)."""
+    return node.op == "/" and all(_is_integer_literal(a) for a in node.args)
+
+
+def is_name(text: str) -> bool:
+    """A variable name of the answer language: a non-empty identifier (``x``, ``w_1``, ``σ``)."""
+    return isinstance(text, str) and _NAME.fullmatch(text) is not None
+
+
 def _split(word: str, symbols: tuple[str, ...]) -> list[Node] | None:
-    """``xy`` → x·y when x and y are variables (or constants); ``None`` if no unique split."""
-    names = sorted(set(symbols) | {"pi"}, key=len, reverse=True)
+    """``xy`` → x·y when x and y are variables (or constants); ``None`` if no unique split.
+
+    Only non-empty names take part: an empty one would match without consuming anything."""
+    names = sorted({s for s in symbols if s} | {"pi"}, key=len, reverse=True)
     names += [c for c in ("e",) if c not in names]
     out: list[Node] = []
     rest = word

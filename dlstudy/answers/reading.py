@@ -7,7 +7,9 @@ Every reader returns a :class:`Reading` (the value and the text shown as "read a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -18,11 +20,15 @@ from dlstudy.answers.expr import (
     Number,
     Parser,
     _as_float,
+    _is_integer_literal,
     evaluate,
     format_value,
     has_float,
     to_text,
+    visible,
 )
+from dlstudy.answers.precision import Written, written
+from dlstudy.errors import caret
 from dlstudy.grading import shape_of
 
 _TRUE = ("yes", "y", "true", "t", "1", "correct", "right")
@@ -34,10 +40,13 @@ _CHOICE = re.compile(r"\(?\s*([A-Za-z])\s*[).:]?\s*\Z")
 class Reading:
     """``value``: a number (Fraction or float), nested lists of numbers, a :class:`Node`
     (expressions), an option index (choices), a bool, or a list of words. ``shown``: how the
-    input was read, in readable unicode."""
+    input was read, in readable unicode. ``digits``: for numbers, the same nesting as ``value`` with
+    how precisely each entry was written (:class:`~dlstudy.answers.precision.Written`, or ``None``
+    for an exact form such as ``1/3`` or ``ln 2``)."""
 
     value: Any
     shown: str
+    digits: Any = None
 
     @property
     def read_as(self) -> str:
@@ -49,8 +58,13 @@ def _check_text(text: str) -> str:
         raise AnswerError("the answer must be text")
     if len(text) > MAX_CHARS:
         raise AnswerError(f"answer too long ({len(text)} characters; at most {MAX_CHARS})")
-    if "\x00" in text:
-        raise AnswerError("the answer contains a NUL character")
+    for i, ch in enumerate(text):
+        if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp"):
+            name = "a NUL character" if ch == "\x00" else f"a control character ({visible(ch)})"
+            raise AnswerError(
+                f"the answer contains {name} at position {i + 1}: retype it",
+                caret(visible(text), len(visible(text[:i]))),
+            )
     t = text.strip()
     if not t:
         raise AnswerError("empty answer")
@@ -66,6 +80,11 @@ def _shown_number(node: Node, value: Number) -> str:
 
 def _shown(node: Node, value: Number) -> str:
     text = to_text(node)
+    if node.op == "num" and text.endswith("%"):
+        w = written(text)
+        if w is not None and 0 <= w.dp <= 30:
+            decimal = Decimal(w.value.numerator) / Decimal(w.value.denominator)
+            return f"{text} = {decimal:.{w.dp}f}"
     if node.op == "num" and "e" not in text.lower():
         return text
     if isinstance(value, Fraction) and value.denominator == 1:
@@ -82,6 +101,23 @@ def _evaluate_tree(tree: Any) -> Any:
     if isinstance(tree, Node):
         return evaluate(tree)
     return [_evaluate_tree(t) for t in tree]
+
+
+def node_digits(node: Node) -> Written | None:
+    """How precisely a plain number was written (``-0.33`` → 2 significant digits), or ``None`` for
+    anything else (``1/3``, ``ln 2``, ``2·0.5``: exact forms, judged by value only)."""
+    if node.op == "neg":
+        inner = node_digits(node.args[0])
+        return None if inner is None else replace(inner, value=-inner.value)
+    if node.op == "num":
+        return written(node.text)
+    return None
+
+
+def _digits_tree(tree: Any) -> Any:
+    if isinstance(tree, Node):
+        return node_digits(tree)
+    return [_digits_tree(t) for t in tree]
 
 
 def _check_rectangular(values: Any) -> None:
@@ -117,12 +153,6 @@ def _is_plain_fraction(node: Node) -> bool:
     return node.op == "/" and all(_is_integer_literal(a) for a in node.args)
 
 
-def _is_integer_literal(node: Node) -> bool:
-    if node.op == "neg":
-        return _is_integer_literal(node.args[0])
-    return node.op == "num" and node.text.isdigit()
-
-
 def shape_text(values: Any) -> str:
     shape = shape_of(values)
     if not shape:
@@ -141,7 +171,7 @@ def read_numeric(text: str) -> Reading:
     shown = _shown_tree(tree)
     if isinstance(value, list):
         shown = f"{shown} ({shape_text(value)})"
-    return Reading(value, shown)
+    return Reading(value, shown, _digits_tree(tree))
 
 
 def read_scalar_first(text: str) -> Reading:
@@ -159,13 +189,135 @@ def read_scalar_first(text: str) -> Reading:
             return reading
         raise first from None
     value = evaluate(node)
-    return Reading(value, _shown_number(node, value))
+    return Reading(value, _shown_number(node, value), node_digits(node))
+
+
+# -- the notations of a numeric answer ------------------------------------------------------------
+
+#: ``x = -0.8``, ``V(s1) = 1.2``, ``δ[3, 3] = 2``, ``h_2 = …``: a name the value is given for.
+_LABEL = re.compile(
+    r"\s*([^\W\d][\w′'⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉^*]*(?:\s*[(\[][^()\[\]=]*[)\]])?)\s*=(?!=)\s*(.*)\Z",
+    re.DOTALL,
+)
+#: ``7×7``, ``4x4``, ``4 X 4``, ``4 by 4``, ``3×5×2``: dimensions.
+_DIMS = re.compile(r"\d+(?:\s*(?:×|x|X|by)\s*\d+)+\Z")
+_DIM_SEP = re.compile(r"\s*(?:×|x|X|by)\s*")
+#: ``42,496``, ``42 496``, ``42_496`` (groups of three digits), optionally with decimals.
+_GROUPED = re.compile(r"([+-]?)(\d{1,3}(?:([,_ \u00a0\u202f])\d{3})(?:\3\d{3})*)(\.\d+)?\Z")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+\Z")
+
+
+def strip_label(text: str) -> tuple[str, str]:
+    """``"x = -0.8"`` → (``"-0.8"``, ``"x"``); text without a leading ``name =`` is unchanged."""
+    m = _LABEL.match(text)
+    if m and m.group(2).strip():
+        return m.group(2).strip(), m.group(1).strip()
+    return text, ""
+
+
+def read_numeric_answer(
+    text: str,
+    shape: tuple[int, ...] = (),
+    *,
+    integer: bool = False,
+    size: bool = False,
+    stages: int = 0,
+) -> Reading:
+    """A numeric answer to a question whose answer has ``shape`` (``()`` for one number), in the
+    notations a student uses: ``x = -0.8``, ``30%``, ``(0.15, 0.05)``, ``3/2 ln 2``; ``3×5``, ``3x5``,
+    ``3 by 5`` for a shape (``shape == (2,)``) or, when ``size``, for a square size (``7×7`` is 7);
+    thousands separators ``42,496``, ``42 496``, ``42_496`` where one number is expected (commas
+    only for an integer). A decimal comma (``0,5``) where one number is expected is asked about,
+    never guessed. ``stages``: how many per-stage values the question also accepts."""
+    t = _check_text(text)
+    body, label = strip_label(t)
+    reading = _read_notation(body, shape, integer, size, stages)
+    if label:
+        reading.shown = f"{visible(label)} = {reading.shown}"
+    return reading
+
+
+def _read_notation(
+    body: str, shape: tuple[int, ...], integer: bool, size: bool, stages: int
+) -> Reading:
+    scalar = shape == ()
+    if _DIMS.match(body) and (scalar or shape == (2,) or len(shape) == 1):
+        dims = [int(d) for d in _DIM_SEP.split(body)]
+        shown = "×".join(map(str, dims))
+        if scalar and size:
+            if len(set(dims)) == 1:
+                return Reading(Fraction(dims[0]), f"{shown} (side {dims[0]})", None)
+            return Reading([Fraction(d) for d in dims], f"{shown} (not square)", [None] * len(dims))
+        if scalar:  # 4x4 = 16: a product
+            product = 1
+            for d in dims:
+                product *= d
+            if product.bit_length() > 2000:
+                raise AnswerError("number too large")
+            return Reading(Fraction(product), f"{shown} = {product}", None)
+        return Reading([Fraction(d) for d in dims], f"{shown} = {dims}", [None] * len(dims))
+    if scalar:
+        grouped = _GROUPED.match(body)
+        if grouped and (grouped.group(3) != "," or integer):
+            groups = len(re.split(r"[,_ \u00a0\u202f]", grouped.group(2)))
+            if not (stages and groups == stages and grouped.group(3) != "_"):
+                number = grouped.group(1) + grouped.group(2).replace(grouped.group(3), "")
+                number += grouped.group(4) or ""
+                node = Parser(number).parse_scalar()
+                value = evaluate(node)
+                return Reading(value, f"{number.replace('-', '−')}", node_digits(node))
+        if _DECIMAL_COMMA.match(body) and stages != 2:
+            whole, _, frac = body.partition(",")
+            options = f"{whole}.{frac} (the decimal point is '.')"
+            if len(frac) == 3 and whole.lstrip("+-"):
+                options += f" or {whole}{frac} (no thousands separator)"
+            raise AnswerError(
+                f"'{body}': is the comma a decimal comma? This question expects one number: "
+                f"write {options}"
+            )
+    reading = read_scalar_first(body) if scalar else read_numeric(body)
+    if not scalar and re.search(r"\d,\d", body) and shape_of(reading.value) != shape:
+        _ask_about_commas(body, shape)
+    if scalar and size and _is_square(reading.value):
+        n = reading.value[0]
+        return Reading(
+            n, f"{reading.shown.removesuffix(f' ({shape_text(reading.value)})')} (side {n})"
+        )
+    return reading
+
+
+def _ask_about_commas(body: str, shape: tuple[int, ...]) -> None:
+    """``0,5 0,25`` for a two-entry answer: decimal commas make it the right size, so ask."""
+    points = re.sub(r"(\d),(\d)", r"\1.\2", body)
+    try:
+        alternative = read_numeric(points)
+    except AnswerError:
+        return
+    if shape_of(alternative.value) == shape:
+        raise AnswerError(
+            f"are the commas in '{visible(_short(body))}' decimal commas? Write decimals with '.' "
+            f"({visible(_short(points))}) and separate entries with ', ' or spaces"
+        )
+
+
+def _is_square(value: Any) -> bool:
+    """``[4, 4]`` (or ``[4, 4, 4]``): the sides of a square (cube) size."""
+    return (
+        isinstance(value, list)
+        and len(value) in (2, 3)
+        and all(isinstance(v, Fraction) and v.denominator == 1 and v > 0 for v in value)
+        and len(set(value)) == 1
+    )
 
 
 def read_expression(text: str, symbols: tuple[str, ...]) -> Reading:
-    """An expression in the question's variables with implicit multiplication (``2x(1 - x)``)."""
+    """An expression in the question's variables with implicit multiplication (``2x(1 - x)``); a
+    leading ``f'(x) =`` is dropped."""
     t = _check_text(text)
-    node = Parser(t, symbols=symbols).parse_scalar()
+    body, label = strip_label(t)
+    if label in symbols:  # "x = 2" in a question about x is not a label
+        body = t
+    node = Parser(body, symbols=symbols).parse_scalar()
     return Reading(node, to_text(node))
 
 
@@ -224,4 +376,5 @@ def to_plain(value: Any) -> Any:
 
 
 def _short(text: str, n: int = 40) -> str:
+    text = visible(text)
     return text if len(text) <= n else text[: n - 1] + "…"

@@ -2,9 +2,12 @@
 
 For each template and each of N seeds: it instantiates without error; the answer is finite; every
 placeholder is filled; the worked solution renders; the grader accepts the true answer (typed as text)
-and rejects a perturbed one; a misconception named in the template occurs for some seed (the build
-resamples seeds where it equals the true answer). Load problems (TOML errors, unknown functions,
-missing fields, impossible constraints) are reported per file.
+and the answer rounded at the stated precision, and rejects a perturbed one; every wrong-method answer
+lies outside the answer's tolerance (else a student making that mistake is graded right); a
+misconception named in the template occurs for some seed (the build resamples seeds where it equals the
+true answer); a precision in digits is not asked of answers that are integers for every seed. Load
+problems (TOML errors, unknown functions, missing fields, impossible constraints) are reported per
+file.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlstudy.answers.expr import AnswerError
+from dlstudy.answers.precision import rounded
 from dlstudy.bank.loader import Bank
 from dlstudy.bank.template import LETTERS, Question, Template, input_text
 from dlstudy.errors import DlstudyError
@@ -94,6 +98,7 @@ def lint_template(t: Template, seeds: int) -> TemplateReport:
             report.problems.append(text)
         return len(report.problems) >= MAX_PROBLEMS_PER_TEMPLATE
 
+    integers = True
     for seed in range(seeds):
         try:
             q = t.instantiate(seed)
@@ -106,8 +111,12 @@ def lint_template(t: Template, seeds: int) -> TemplateReport:
                 break
             continue
         seen |= {m.name for m in q.expected.mistakes}
+        integers = integers and _integers(q.expected.answer)
         message = _check_question(q, symbolic=seed < SYMBOLIC_SEEDS)
         if message and problem(seed, message):
+            break
+        inside = t.mistakes_inside_tolerance(q)
+        if inside and problem(seed, _inside_message(q, inside)):
             break
     missing = named - seen
     if missing and not report.problems and t.function is not None:
@@ -115,8 +124,54 @@ def lint_template(t: Template, seeds: int) -> TemplateReport:
             f"{t.file}: {t.id}: misconceptions: {', '.join(sorted(missing))} never returned by "
             f"{t.function} (or always equal to the answer) over {seeds} seeds"
         )
+    precision = t.contract
+    if integers and precision is not None and precision.kind != "exact" and not report.problems:
+        report.problems.append(
+            f"{t.file}: {t.id}: precision: the answer is an integer for every one of {seeds} seeds, "
+            f'yet the prompt asks for {precision.words}: write precision = "exact"'
+        )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _integers(x: Any) -> bool:
+    if isinstance(x, list):
+        return all(_integers(v) for v in x)
+    if isinstance(x, bool) or isinstance(x, str):
+        return False
+    return isinstance(x, (int, float)) and float(x).is_integer()
+
+
+def _inside_message(q: Question, inside: list[tuple[str, Any]]) -> str:
+    from dlstudy.bank.render import inline
+
+    descriptions = {
+        m.name: m.message for m in (q.solution.mistakes if q.solution is not None else [])
+    }
+    feedback = {m.name: m.feedback for m in q.template.misconceptions if m.feedback}
+    parts = [
+        f"'{feedback.get(name) or descriptions.get(name, name)}' gives {inline(value, 6)}"
+        for name, value in inside
+    ]
+    said = q.precision.describe() if q.precision else ""
+    return (
+        f"wrong method inside the answer's tolerance ({said[:-1]}): {'; '.join(parts)}, answer "
+        f"{inline(q.expected.answer, 6)}; a student making it is graded right"
+    )
+
+
+def rounded_input(q: Question) -> str | None:
+    """The answer correctly rounded at the question's precision, as a student types it."""
+    precision = q.precision
+    if precision is None:
+        return None
+
+    def text(x: Any) -> str:
+        if isinstance(x, list):
+            return "[" + ", ".join(text(v) for v in x) + "]"
+        return rounded(float(x), precision)
+
+    return text(q.expected.answer)
 
 
 def _finite(x: Any) -> bool:
@@ -151,6 +206,13 @@ def _check_question(q: Question, symbolic: bool) -> str:
         return f"grading the true answer raised {type(exc).__name__}: {exc}"
     if not good.correct:
         return f"the true answer {q.answer_input!r} is graded wrong ({good.message})"
+    near = rounded_input(q)
+    if near is not None:
+        try:
+            if not q.grade(near, symbolic=False).correct:
+                return f"the answer rounded as asked, {near!r}, is graded wrong"
+        except AnswerError as exc:
+            return f"the answer rounded as asked, {near!r}, is not accepted: {exc.message}"
     if q.kind == "expression":
         try:
             shown = q.grade(q.answer, symbolic=False)

@@ -54,6 +54,11 @@ class Bank:
         if key in self.templates:
             found = self.templates[key]
             return found.template if isinstance(found, index.TemplateEntry) else found
+        broken = [p for p in self.problems if f": {key}: " in p]
+        if broken:  # it exists but did not load: say why (file, id, field)
+            raise DlstudyError(
+                f"template '{key}' could not be loaded: {broken[0]}", "\n".join(broken[1:])
+            )
         hint = did_you_mean(key, self.templates)
         if not hint:
             close = [t for t in self.templates if key and key in t]

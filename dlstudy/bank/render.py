@@ -220,6 +220,14 @@ def _reflow(text: str) -> str:
     return "\n".join(out)
 
 
+def with_precision(prompt: str, sentence: str) -> str:
+    """The prompt followed, on its own line, by the precision asked (``Give 3 significant
+    figures.``); the bank's prompt texts never state it themselves."""
+    if not sentence:
+        return prompt
+    return f"{prompt.rstrip()}\n{sentence}"
+
+
 def expression_literal(x: Any) -> str:
     """A parameter value as it appears inside an answer expression (``(3/4)``, ``(-2)``)."""
     if isinstance(x, Fraction):

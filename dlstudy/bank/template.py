@@ -19,17 +19,34 @@ from typing import Any
 
 import numpy as np
 
-from dlstudy import grading
 from dlstudy.answers.expr import AnswerError, Node, Parser, evaluate, fold_constants, to_text
 from dlstudy.answers.grade import (
     KINDS,
     Expected,
     ExprMistake,
     Grade,
+    _has_words,
+    defined_points,
     grade_answer,
     numerically_equal,
 )
+from dlstudy.answers.precision import (
+    EXACT,
+    Precision,
+    default_precision,
+)
 from dlstudy.bank import generators, render
+from dlstudy.bank.contract import (
+    NUMERIC_KINDS,
+    PARAM_NAME_RULE,
+    bad_refs,
+    inside_tolerance,
+    is_param_name,
+    mistakes_inside,
+    parse_precision_field,
+    same_value,
+    shown_name,
+)
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import to_jsonable
 from dlstudy.sections import check_section
@@ -44,7 +61,8 @@ KEYS = (
     "title",
     "prompt",
     "hints",
-    "tolerance",
+    "precision",
+    "size",
     "require",
     "params",
     "answer",
@@ -105,8 +123,8 @@ class Template:
     prompt: str
     file: str = ""
     hints: list[str] = field(default_factory=list)
-    rtol: float = grading.DEFAULT_RTOL
-    atol: float = grading.DEFAULT_ATOL
+    precision: Precision | None = None
+    size: bool = False
     require: list[Requirement] = field(default_factory=list)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     function: str | None = None
@@ -122,6 +140,14 @@ class Template:
 
     def where(self, what: str = "") -> str:
         return f"{self.file}: {self.id}" + (f": {what}" if what else "")
+
+    @property
+    def contract(self) -> Precision | None:
+        """The precision of a numeric answer (the template's, else the bank default); ``None`` for
+        choice, bool and expression questions."""
+        if self.kind not in NUMERIC_KINDS:
+            return None
+        return self.precision or default_precision(self.kind)
 
     # -- sampling --------------------------------------------------------------------------------
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
@@ -181,6 +207,8 @@ class Template:
         options: list[str] = []
         if self.kind == "expression":
             expression_node = self._parse_expression(self.expression or "", values, "expression")
+            if defined_points(expression_node, sorted(set(self.symbols))) < 4:
+                raise Resample("the answer expression is undefined at the test points")
             answer = None
             for m in self.misconceptions:
                 if m.expression:
@@ -198,10 +226,14 @@ class Template:
             picked = self._pick(to_jsonable(solution.result), "answer.pick", path)
             answer = self._coerce(picked, "answer")
             mistakes = self._mistakes(solution, answer, path)
-            if not self.pick and self.kind in ("number", "integer", "vector", "matrix"):
+            if self.kind in NUMERIC_KINDS and solution.checkpoints:
                 checkpoints = [
                     (label, _as_list(to_jsonable(v))) for label, v in solution.checkpoints
                 ]
+                # with a pick, stages are offered only when the last one is the picked answer
+                # (δ¹ of [δ², δ¹]); otherwise they are stages of something else
+                if self.pick and not same_value(checkpoints[-1][1], answer):
+                    checkpoints = []
         else:
             answer = self.correct
         if self.kind == "choice":
@@ -222,12 +254,12 @@ class Template:
             answer=answer,
             mistakes=mistakes,
             checkpoints=checkpoints,
-            rtol=self.rtol,
-            atol=self.atol,
             symbols=self.symbols,
             options=options,
             expression=expression_node,
             partial=self.partial,
+            precision=self.contract,
+            size=self.size,
         )
         question = Question(self, seed, values, expected, solution)
         try:
@@ -322,7 +354,7 @@ class Template:
 
         feedback = {m.name: m.feedback for m in self.misconceptions}
         listed = set(feedback)
-        tolerance = (0.0, 0.0) if self.kind == "integer" else (self.rtol, self.atol)
+        precision = self.contract or EXACT
         out = []
         for m in solution.mistakes:
             try:
@@ -331,13 +363,33 @@ class Template:
                     value = _as_list(value)
             except TemplateError:
                 continue
-            equal = grading.matches(answer, value, *tolerance)
-            if m.name in listed and equal:
-                raise Resample(f"misconception {m.name} equals the answer")
-            if equal:
+            # within the answer's tolerance a wrong method cannot be told from the answer: a
+            # student making it would be graded right, so draw another sample, unless the method
+            # gives the very answer here (then it is no mistake on this sample; a listed one must
+            # be distinguishable, so that resamples too)
+            inside = inside_tolerance(precision, value, answer)
+            if inside and (m.name in listed or not same_value(value, answer)):
+                raise Resample(f"misconception {m.name} is within the answer's tolerance")
+            if inside:
                 continue
             out.append(Mistake(m.name, feedback.get(m.name) or m.message, value))
         return out
+
+    def mistakes_inside_tolerance(self, question: Question) -> list[tuple[str, Any]]:
+        """The wrong-method answers of ``question`` that differ from its answer yet lie within its
+        tolerance (see :func:`dlstudy.bank.contract.mistakes_inside`); ``bank lint`` reports them."""
+        if question.solution is None or self.kind not in NUMERIC_KINDS:
+            return []
+        picked = []
+        for m in question.solution.mistakes:
+            try:
+                value = self._pick(
+                    to_jsonable(m.value), "mistake", _fill_path(self.pick, question.values)
+                )
+            except TemplateError:
+                continue
+            picked.append((m.name, _as_list(value) if self.kind in ("vector", "matrix") else value))
+        return mistakes_inside(self.contract or EXACT, picked, question.expected.answer)
 
 
 _PATH_REF = re.compile(r"\$([A-Za-z_]\w*)")
@@ -461,9 +513,22 @@ class Question:
         return list(self.expected.options)
 
     @property
+    def precision(self) -> Precision | None:
+        """The precision of a numeric answer; ``None`` for other kinds and for words."""
+        if self.template.contract is None or _has_words(self.expected.answer):
+            return None
+        return self.expected.precision or self.template.contract
+
+    @property
     def prompt(self) -> str:
+        """The question text, ending with the precision asked (stated by the renderer)."""
         if self._prompt is None:
-            self._prompt = render.fill(self.template.prompt, self.values)
+            precision = self.precision
+            # an exact answer needs no sentence (a rounded decimal is asked again, with the why)
+            said = precision.describe() if precision and precision.kind != "exact" else ""
+            self._prompt = render.with_precision(
+                render.fill(self.template.prompt, self.values), said
+            )
         return self._prompt
 
     @property
@@ -556,6 +621,8 @@ class Question:
         }
         if self.options:
             out["options"] = self.options
+        if self.precision is not None:
+            out["precision"] = self.precision.to_json()
         return out
 
 
@@ -589,7 +656,9 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         problems.append(f"{file}: {label}: {field_name}: {message}")
 
     for key in raw:
-        if key not in KEYS:
+        if key == "tolerance":
+            bad(key, 'replaced by precision = "exact" | { sig = N } | { dp = N } (see FORMAT.md)')
+        elif key not in KEYS:
             bad(key, f"unknown field{did_you_mean(key, KEYS)}")
     if not isinstance(tid, str) or not _ID.match(tid):
         bad(
@@ -624,8 +693,14 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         params = {}
     names: list[str] = []
     for name, spec in params.items():
+        if not is_param_name(name):
+            bad(f"params.{shown_name(name)}", PARAM_NAME_RULE)
+            continue
         for p in generators.check(name, spec, names):
             problems.append(f"{file}: {label}: {p}")
+        for key, value in spec.items() if isinstance(spec, dict) else ():
+            for ref in bad_refs(value, tables=False):
+                bad(f"params.{name}.{key}", ref)
         names.append(name)
 
     _check_placeholders(prompt, names, "prompt", bad)
@@ -641,16 +716,13 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         explanation = ""
     _check_placeholders(explanation, names, "explanation", bad)
 
-    rtol, atol = grading.DEFAULT_RTOL, grading.DEFAULT_ATOL
-    tol = raw.get("tolerance", {})
-    if not isinstance(tol, dict) or any(k not in ("rtol", "atol") for k in tol):
-        bad("tolerance", "expected { rtol = 1e-3, atol = 1e-3 }")
-    else:
-        for k, v in tol.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or v > 1:
-                bad(f"tolerance.{k}", f"expected a number in [0, 1], got {v!r}")
-        rtol = float(tol.get("rtol", rtol)) if _is_num(tol.get("rtol", rtol)) else rtol
-        atol = float(tol.get("atol", atol)) if _is_num(tol.get("atol", atol)) else atol
+    precision = parse_precision_field(raw, kind, bad)
+    size = raw.get("size", False)
+    if not isinstance(size, bool):
+        bad("size", "expected true or false")
+        size = False
+    elif size and kind != "integer":
+        bad("size", f"only integer answers are square sizes (this one is {kind})")
 
     requirements = _parse_require(raw.get("require", []), names, params, bad)
     function, args, pick = _parse_answer(raw, kind, names, bad)
@@ -673,8 +745,8 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         prompt=prompt,
         file=file,
         hints=hints,
-        rtol=rtol,
-        atol=atol,
+        precision=precision,
+        size=size,
         require=requirements,
         params=params,
         function=function,
@@ -761,6 +833,11 @@ def _parse_answer(
         bad("answer.args", "expected a table of arguments")
         args = {}
     for key, value in args.items():
+        problems = bad_refs(value)
+        for problem in problems:
+            bad(f"answer.args.{key}", problem)
+        if problems:
+            continue
         for ref in generators.refs_tree(value):
             if ref not in names:
                 bad(f"answer.args.{key}", f"'${ref}' is not a parameter{did_you_mean(ref, names)}")
@@ -882,18 +959,42 @@ def _parse_misconceptions(raw: Any, kind: Any, bad: Any) -> list[Misconception]:
             )
         if kind == "expression" and not isinstance(expr, str):
             bad(f"misconceptions[{i}].expression", "expected the wrong expression as a string")
+        if kind == "expression" and not (isinstance(feedback, str) and feedback.strip()):
+            # no reference function describes it: without feedback the student would see the name
+            bad(
+                f"misconceptions[{i}].feedback", "an expression misconception needs its description"
+            )
         out.append(Misconception(m["name"], feedback, expr))
     return out
+
+
+def _expression_defined(t: Template, values: dict[str, Any]) -> bool:
+    try:
+        node = t._parse_expression(t.expression or "", values, "expression")
+    except TemplateError:
+        return True  # reported when a question is built
+    return defined_points(node, sorted(set(t.symbols))) >= 4
 
 
 def _check_satisfiable(t: Template) -> list[str]:
     """Sample the parameters (not the answer) to catch impossible constraints and broken generators."""
     rng = np.random.default_rng(seed_for(t.id, -1))
+    satisfied = False
     try:
         for _ in range(200):
-            if t.satisfied(t.sample_params(rng)):
-                return []
+            values = t.sample_params(rng)
+            if t.satisfied(values):
+                satisfied = True
+                if t.kind != "expression" or _expression_defined(t, values):
+                    return []
     except TemplateError as exc:
         return [exc.message]
+    if satisfied:
+        return [
+            t.where(
+                "expression: undefined at the test points for every sample of the parameters "
+                "(e.g. a division by zero such as x/(a - a)); students could never be graded"
+            )
+        ]
     texts = "; ".join(r.text for r in t.require)
     return [t.where(f"require: no sample of the parameters satisfies [{texts}] in 200 tries")]

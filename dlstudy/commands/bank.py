@@ -91,8 +91,9 @@ def bank_show(
 
     out = console()
     t = q.template
+    precision = f", precision: {q.precision.words}" if q.precision is not None else ""
     out.print(
-        f"[bold]{escape(t.title)}[/bold]  ({escape(q.ref)}, {t.section}, difficulty {t.difficulty}, {t.kind})"
+        f"[bold]{escape(t.title)}[/bold]  ({escape(q.ref)}, {t.section}, difficulty {t.difficulty}, {t.kind}{precision})"
     )
     out.print(escape(q.prompt))
     for letter, option in zip("abcdefghijklmnopqrstuvwxyz", q.options, strict=False):

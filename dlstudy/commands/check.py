@@ -26,16 +26,23 @@ def check(
 ) -> None:
     """Check your answer to a question: how it was read, right or wrong, the mistake if recognised.
 
-    Exit 0 right, 1 wrong, 2 invalid input (asked again in the quiz, never counted as wrong).
+    Exit 0 right, 1 wrong, 2 not counted: input that cannot be read, or a rounded value with fewer
+    digits than the question asks (asked again in the quiz, never counted as wrong).
 
     Example:  dlstudy check cnn.corr-valid:3 --answer "1 2; 3 4"
     """
+    from dlstudy.answers.expr import visible
     from dlstudy.bank import load_bank, split_ref
+    from dlstudy.errors import DlstudyError
     from dlstudy.output import console, print_json
 
-    tid, s = split_ref(template_id, seed)
-    q = load_bank(extra_dirs=bank or []).get(tid).instantiate(s)
-    grade = q.grade(answer)  # AnswerError → "dlstudy: error: ..." and exit 2
+    try:
+        tid, s = split_ref(template_id, seed)
+        q = load_bank(extra_dirs=bank or []).get(tid).instantiate(s)
+        grade = q.grade(answer)  # AnswerError → "dlstudy: error: ..." and exit 2
+    except DlstudyError as exc:
+        # what was typed is echoed in the message: never a raw control character or escape
+        raise DlstudyError(visible(exc.message), visible(exc.detail)) from None
     if as_json:
         out = {
             "ref": q.ref,
@@ -43,6 +50,8 @@ def check(
             "answer": q.answer,
             "answer_text": q.answer_text.strip("\n"),
         }
+        if q.precision is not None:
+            out["precision"] = q.precision.to_json()
         if solution:
             out["solution"] = q.solution_text()
         print_json(out)

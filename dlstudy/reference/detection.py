@@ -237,6 +237,17 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> Soluti
             "the right boxes, but list them in the order NMS keeps them (decreasing score)",
             sorted(keep),
         ),
+        (
+            "no-suppression",
+            "that is every box by decreasing score: NMS drops a box whose IoU with a kept box is "
+            "above the threshold",
+            order,
+        ),
+        (
+            "top-box-only",
+            "NMS keeps more than the top box: every box not suppressed by a kept one stays",
+            order[:1],
+        ),
     ]
     mistakes = [
         Mistake(n, m, v) for n, m, v in candidates if not (len(v) == len(keep) and list(v) == keep)

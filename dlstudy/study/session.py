@@ -23,10 +23,14 @@ MODES = ("quiz", "exam", "review")
 
 HELP_QUIZ = """\
 Type your answer and press Enter.
-  numbers   0.5  1/2  -log(4)  sqrt(3)/2  1e-3
-  vectors   [1, 2, 3]  or  1 2 3
+  numbers   0.5  1/2  -log(4)  3/2 ln 2  sqrt(3)/2  1e-3  30%  x = -0.8
+  counts    42496  42,496  42 496      sizes, shapes  7×7  3x5  (3, 5)
+  vectors   [1, 2, 3]  (1, 2, 3)  or  1 2 3
   matrices  [[1, 2], [3, 4]]  or  1 2; 3 4
   choices   b
+Grading: give the precision asked (e.g. 3 significant figures). The rounded
+value or an exact form (1/3) is right; over one unit off in the last digit is
+wrong; too few digits is not counted, just asked again. Indices count from 0.
 Commands:
   ?     a hint (counted)          s      the worked solution (not known)
   skip  next question             q      quit (progress is kept)
@@ -91,6 +95,7 @@ class Answered:
 class Invalid:
     message: str
     detail: str = ""
+    heading: str = "Could not read that"
 
 
 @dataclass
@@ -243,7 +248,7 @@ class Session:
         try:
             grade = item.question.grade(text)
         except DlstudyError as exc:  # AnswerError: unreadable input is explained, not counted
-            return Invalid(exc.message, exc.detail)
+            return Invalid(exc.message, exc.detail, getattr(exc, "heading", Invalid.heading))
         item.answer = text
         item.grade = grade
         self._finish(item)

@@ -123,8 +123,10 @@ def prompt_text(session: Session) -> str:
     return "answer> "
 
 
-def invalid(console: Console, message: str, detail: str = "") -> None:
-    console.print(Text(f"Could not read that: {message}", style="yellow"))
+def invalid(console: Console, message: str, detail: str = "", heading: str = "") -> None:
+    """Input that is asked again: unreadable (``Could not read that``) or read but not gradable as
+    given (``Not counted``: too few digits)."""
+    console.print(Text(f"{heading or 'Could not read that'}: {message}", style="yellow"))
     if detail:
         console.print(Text(detail))
     console.print(Text("Not counted; try again (help lists the commands).", style="dim"))
@@ -149,11 +151,40 @@ def _mark(console: Console, right: bool) -> str:
 
 
 _PLAIN_VERDICTS = {"right", "wrong", "correct", "incorrect", "not correct"}
+_OWN_WORD = re.compile(r"[a-z]{2,}\b(?![′'(])")
 
 
 def feedback(console: Console, item: Item) -> None:
     """After an answer: how it was read, right or wrong, the correct answer, the named mistake."""
     grade_feedback(console, item.grade, item.question)
+
+
+def sentence(text: str) -> str:
+    """``text`` with a capital first letter when it starts with a plain word (``your working …``);
+    never a symbol: ``s′ is terminal``, ``δ = …``, ``x`` and ``tanh'`` keep their case."""
+    return text[0].upper() + text[1:] if _OWN_WORD.match(text) else text
+
+
+def verdict_detail(grade: Any) -> str:
+    """What the verdict line adds to ✓/✗: the grader's message without the verdict word and
+    without the named mistake (shown on its own line)."""
+    message = str(grade.message or "")
+    for verdict in ("wrong: ", "correct: "):  # the mark already says it
+        if message.lower().startswith(verdict):
+            message = message[len(verdict) :]
+    description = mistake_description(grade)
+    if description and message.endswith(description):
+        message = message[: -len(description)].rstrip(": ")
+    if not message or message.strip(" .!").lower() in _PLAIN_VERDICTS:
+        return ""
+    return sentence(message)
+
+
+def mistake_description(grade: Any) -> str:
+    """The named mistake in words (its description, never its internal id)."""
+    if not getattr(grade, "mistake", None):
+        return ""
+    return str(getattr(grade, "mistake_feedback", "") or "a known wrong method")
 
 
 def grade_feedback(console: Console, grade: Any, question: Any) -> None:
@@ -163,27 +194,25 @@ def grade_feedback(console: Console, grade: Any, question: Any) -> None:
     line = Text(_mark(console, right), style="bold green" if right else "bold red")
     if not right and 0 < grade.score < 1:
         line.append(f" (partial credit {grade.score:.0%})", style="yellow")
-    message = grade.message
-    for verdict in ("wrong: ", "correct: "):  # the mark already says it
-        if message.lower().startswith(verdict):
-            message = message[len(verdict) :]
-    if message and message.strip(" .!").lower() not in _PLAIN_VERDICTS:
-        line.append(" " + message[0].upper() + message[1:])
+    detail = verdict_detail(grade)
+    if detail:
+        line.append(" " + detail)
     console.print(line)
     if not right:
-        _mistake(console, grade, shown=message)
+        _mistake(console, grade)
+        note = getattr(grade, "note", None)
+        if note:
+            console.print(Text(sentence(note) + "."))
         console.print(Text("Correct answer:", style="bold"))
         console.print(answer_renderable(question))
 
 
-def _mistake(console: Console, grade: Any, shown: str = "") -> None:
-    """The named wrong method, when the answer matched one (its feedback unless already shown)."""
-    if grade.mistake:
+def _mistake(console: Console, grade: Any) -> None:
+    """The named wrong method, when the answer matched one, by its description."""
+    description = mistake_description(grade)
+    if description:
         text = Text("Recognised mistake: ", style="bold yellow")
-        text.append(grade.mistake)
-        feedback = grade.mistake_feedback
-        if feedback and feedback.lower() not in shown.lower():
-            text.append(f" - {feedback}")
+        text.append(description)
         console.print(text)
 
 
@@ -294,6 +323,9 @@ def exam_report(console: Console, session: Session, *, seed: int | None = None) 
         if item.grade is not None:
             console.print(Text(f"Your answer: {item.answer}"))
             _mistake(console, item.grade)
+            note = getattr(item.grade, "note", None)
+            if note:
+                console.print(Text(sentence(note) + "."))
         solution(console, item.question)
     if seed is not None:
         console.print(Text(f"Session seed {seed}.", style="dim"))

@@ -143,7 +143,7 @@ class Runner:
             render.notice(c, "Skipped.", "dim")
             return True
         if isinstance(event, Invalid):
-            render.invalid(c, event.message, event.detail)
+            render.invalid(c, event.message, event.detail, getattr(event, "heading", ""))
             return True
         if isinstance(event, Hint):
             render.hint(c, event.text, event.number, event.total)
