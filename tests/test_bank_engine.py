@@ -259,7 +259,9 @@ def test_question_interface(bank: Bank) -> None:
     assert isinstance(q.answer_text, str) and q.answer_text == str(q.answer)
     assert q.options == []
     sol = q.solution_text()
-    assert "Answer: " + str(q.answer) in sol
+    last = sol.splitlines()[-1]  # the answer once, at the end
+    assert last.startswith("Answer: ") and last.endswith(str(q.answer))
+    assert sol.count(str(q.answer)) == 1
     data = json.loads(json.dumps(q.to_json()))
     assert {"id", "seed", "prompt", "params", "answer", "solution"} <= set(data)
 
