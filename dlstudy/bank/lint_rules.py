@@ -149,7 +149,7 @@ def notation_problems(t: Any) -> list[str]:
     for where, text in template_texts(t):
         if not where.startswith(_PROSE_FIELDS):
             continue
-        bare = re.sub(r"\{[^{}]*\}", "{}", text)  # placeholders are names, not minus signs
+        bare = re.sub(r"\{[^{}]*\}", "0", text)  # a placeholder stands for a value
         found = render.ascii_minus(bare)
         if found:
             out.append(f"{where}: write a minus sign as '−', not '-' (near '{found[0].strip()}')")
@@ -197,6 +197,8 @@ _WORDS = re.compile(r"\b(a|A|I)\s+[a-z]{2,}")
 _QUOTED = re.compile(r"(?<![\w)])'[^'\n]+'(?![\w(])")
 #: Σ_k, max_a', argmax_a, min_i: the subscript is a bound variable.
 _BOUND = re.compile(r"(?:Σ|Π|max|min|argmax|argmin|E)_\(?([A-Za-zα-ω]['′]?)")
+#: A label whose left side is a function of known arguments: ``q(s0, a)``, ``D*(x0)``.
+_FUNCTION_LHS = re.compile(r"(?:^|\s)([A-Za-zα-ω][\w*]*)\((?=[^()]*\)\s*$)")
 #: Gridworld states r<row>c<col> are named by the layout, not one by one.
 _GRID_STATE = re.compile(r"r\d+c\d+\Z")
 
@@ -215,6 +217,8 @@ def _known_forms(text: str) -> tuple[set[str], set[str]]:
         exact.add(name)
         if mod:
             indexed.add(name)
+        if re.fullmatch(r"_[A-Za-z]", mod):  # the index of h_t or ∂h_k is a symbol too
+            exact.add(mod[1])
     exact |= set(_BOUND.findall(text))
     return exact, indexed
 
@@ -237,7 +241,11 @@ def unknown_symbols(question: Any) -> list[str]:
         label = render.rename(render.notation(step.label), names)
         lhs, _, rhs = label.partition(" = ")
         defined = {n + m for n, m in symbols(lhs)}
-        if len(defined) == 1:
+        function = _FUNCTION_LHS.search(lhs)  # q(s0, a) = … defines q; its arguments must be known
+        if function and len(defined) > 1:
+            exact.add(function.group(1))
+            lhs = lhs[function.end() - 1 :]
+        elif len(defined) == 1:
             name = next(iter(defined))
             exact.add(name)
             exact.add(re.sub(rf"[{_SUB_SUP}]+$|[_^].*$", "", name))
@@ -245,6 +253,7 @@ def unknown_symbols(question: Any) -> list[str]:
         for text in (lhs, rhs, render.rename(render.notation(step.detail or ""), names)):
             bound = set(_BOUND.findall(text))
             for name, mod in symbols(text):
+                name = name if name.rstrip("'′") not in exact else name.rstrip("'′")  # σ' after σ
                 if name + mod in exact or (not mod and (name in exact or name in bound)):
                     continue
                 if mod and name in (exact | indexed):  # V_1 after V_k, h_2 after h_t

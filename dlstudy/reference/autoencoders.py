@@ -156,7 +156,11 @@ def pca(x: np.ndarray, k: int, divisor: str = "n") -> Solution:
             (X - fit["mean"]).T @ (X - fit["mean"]) / (n - ddof),
         ),
         Step("λ = the eigenvalues of S, largest first", lam),
-        Step(f"W: the top {k} eigenvectors of S (rows)", fit["components"], part=fitted),
+        Step(
+            f"W = the top {k} eigenvector{'s' if k > 1 else ''} of S, as rows",
+            fit["components"],
+            part=fitted,
+        ),
         Step("projection z_n = W(x_n − x̄) (rows)", fit["projection"], part=fitted[1:]),
         Step("reconstruction x̂_n = Wᵀz_n + x̄ (rows)", fit["reconstruction"], part=fitted[2:]),
         Step("error Σ_n ‖x_n − x̂_n‖²", fit["error"], part=fitted[3:]),

@@ -438,6 +438,9 @@ def rnn_jacobian(
     for i in range(k + 1, t + 1):
         J = factors[i] @ J  # J_t ... J_{k+1}: later factors on the left
         wrong = wrong @ factors[i]
+    # rounding noise where the product is exactly 0 (relative to the size of the factors)
+    scale = max(np.abs(J).max(), float(np.prod([np.abs(m).max() for m in factors.values()])))
+    J[np.abs(J) <= 1e-12 * scale] = 0.0
     norm_w = _spectral_norm(W)
     bound = norm_w ** (t - k)
 
