@@ -45,7 +45,9 @@ args = { n = "$n", k = 9 }
 id = "l.unused-misconception"
 section = "rf-params"
 kind = "integer"
-prompt = "k = {k}"
+prompt = "k = {k}, C_in = 2"
+hints = ["(k·k·C_in + 1)·C_out"]
+few_answers = "k from 1 to 3"
 params = { k = { type = "int", low = 1, high = 3 } }
 [template.answer]
 function = "conv-params"
@@ -67,7 +69,9 @@ args = { k = "$k", c_in = 2, c_out = 2 }
 id = "l.fine"
 section = "rf-params"
 kind = "integer"
-prompt = "k = {k}"
+prompt = "k = {k}, C_in = 2"
+hints = ["(k·k·C_in + 1)·C_out"]
+few_answers = "k from 1 to 3"
 params = { k = { type = "int", low = 1, high = 3 } }
 [template.answer]
 function = "conv-params"

@@ -95,7 +95,11 @@ def lint_template(t: Template, seeds: int) -> TemplateReport:
     named = {m.name for m in t.misconceptions if not m.expression}
     seen: set[str] = set()
 
+    seed_failed = False
+
     def problem(seed: int, message: str) -> bool:
+        nonlocal seed_failed
+        seed_failed = True
         text = f"{t.file}: {t.id}: seed {seed}: {message}"
         if text not in report.problems:
             report.problems.append(text)
@@ -142,7 +146,7 @@ def lint_template(t: Template, seeds: int) -> TemplateReport:
     for message in lint_rules.variant_problems(t.kind, answers, t.few_answers):
         static(message)
     missing = named - seen
-    if missing and not report.problems and t.function is not None:
+    if missing and not seed_failed and t.function is not None:
         report.problems.append(
             f"{t.file}: {t.id}: misconceptions: {', '.join(sorted(missing))} never returned by "
             f"{t.function} (or always equal to the answer) over {seeds} seeds"

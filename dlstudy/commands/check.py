@@ -28,7 +28,7 @@ def check(
 
     Exit 0 right, 1 wrong, 2 invalid input (asked again in the quiz, never counted as wrong).
 
-    Example:  dlstudy check cnn.corr-valid:3 --answer "1 2; 3 4"
+    Example:  dlstudy check cnn.corr-valid:3 --answer "-2 0 -1; 0 3 0; 1 -2 -4"
     """
     from dlstudy.bank import load_bank, split_ref
     from dlstudy.output import console, print_json

@@ -192,12 +192,9 @@ def exam_ack(console: Console, item: Item) -> None:
 
 
 def solution(console: Console, q: Any) -> None:
-    console.print(Text("Correct answer:", style="bold"))
-    console.print(answer_renderable(q))
-    text = q.solution_text()
-    if text:
-        console.print(Text("Worked solution:", style="bold"))
-        console.print(Text(text.rstrip("\n")))
+    """The worked solution; it ends with the answer, so the answer is not printed again."""
+    console.print(Text("Worked solution:", style="bold"))
+    console.print(Text(q.solution_text().rstrip("\n")))
 
 
 def after_answer_prompt() -> str:
