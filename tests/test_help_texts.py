@@ -92,13 +92,21 @@ def _examples() -> list[str]:
 EXAMPLES = _examples()
 
 
+def _marked(example: str):
+    """The whole derivation catalogue takes 10-30 s and its per-claim time limit depends on the
+    machine's load: it runs with the slow tests (pytest -m slow), every other example by default."""
+    if shlex.split(example, comments=True)[1:] == ["verify"]:
+        return pytest.param(example, marks=pytest.mark.slow)
+    return example
+
+
 def test_every_command_shows_an_example() -> None:
     shown = {shlex.split(e, comments=True)[1] for e in EXAMPLES}
     missing = [p[0] for p, _ in COMMANDS if len(p) == 1 and p[0] not in shown]
     assert not missing, f"no example in the help of: {missing}"
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", [_marked(e) for e in EXAMPLES])
 def test_help_example_runs_as_printed(example: str, tmp_path: Path) -> None:
     args = shlex.split(example, comments=True)
     proc = subprocess.run(

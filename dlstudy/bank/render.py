@@ -572,6 +572,8 @@ def _answer_lines(question: Any, final: Any, fractions: bool, number: int) -> li
     """The answer line(s). A final step whose value is the answer becomes the answer line
     (``Answer: parameters = 32 + 8 = 40``) when that fits on a line; otherwise the step stays and
     a short ``Answer: value`` follows."""
+    if question.kind == "expression":  # x^2 as x² (the answer parser reads both)
+        return [f"Answer: {notation(question.answer_text)}"]
     if question.kind not in _NUMERIC_KINDS:
         return [f"Answer: {question.answer_text}"]
     shown = shown_value(question.expected.answer, fractions)
