@@ -16,7 +16,7 @@ from fractions import Fraction
 import pytest
 
 from dlstudy.bank import lint_rules as rules
-from dlstudy.bank import load_bank, render
+from dlstudy.bank import load_bank, render, solution
 from dlstudy.reference import registry
 
 BANK = load_bank()
@@ -336,9 +336,9 @@ def test_notation(text: str, expected: str | None) -> None:
 
 
 def test_fraction_text_keeps_rounded_decimals_and_brackets_operands() -> None:
-    assert render.fraction_text("0.25·log(0.25/0.875)") == "(1/4)·log((1/4)/(7/8))"
-    assert render.fraction_text("−20·(−0.5) = 10") == "−20·(−1/2) = 10"
-    assert render.fraction_text("= 0.333333") == "= 0.333333"  # rounded: not an exact fraction
+    assert solution.fraction_text("0.25·log(0.25/0.875)") == "(1/4)·log((1/4)/(7/8))"
+    assert solution.fraction_text("−20·(−0.5) = 10") == "−20·(−1/2) = 10"
+    assert solution.fraction_text("= 0.333333") == "= 0.333333"  # rounded: not an exact fraction
 
 
 def test_control_characters_are_shown_escaped(tmp_path) -> None:

@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from dlstudy.bank import render
+from dlstudy.bank import render, solution
 
 #: The seeds the variant rules look at, and their limits.
 VARIANT_SEEDS = 60
@@ -40,7 +40,7 @@ def is_trivial(answer: Any) -> bool:
 
 def answer_key(answer: Any) -> str:
     """Answers that a student could not tell apart (to 6 significant digits) share a key."""
-    return json.dumps(render.exact(_round(answer)), default=str)
+    return json.dumps(solution.exact(_round(answer)), default=str)
 
 
 def _round(x: Any) -> Any:
@@ -187,8 +187,8 @@ def index_base_problem(t: Any) -> str:
 
 # -- symbols of the worked solution -----------------------------------------------------------------
 
-_SUB_SUP = render.SUB_SUP
-_SYMBOL = render.SYMBOL
+_SUB_SUP = solution.SUB_SUP
+_SYMBOL = solution.SYMBOL
 #: Symbols every solution may use: Euler's e, generic indices, the identity matrix, the sigmoid,
 #: sums and products, the expectation and the normal distribution.
 ALWAYS_KNOWN = frozenset({"e", "i", "j", "I", "σ", "Σ", "Π", "E", "N"})
@@ -235,10 +235,10 @@ def unknown_symbols(question: Any) -> list[str]:
     exact |= ALWAYS_KNOWN
     grid_states = "r<row>c<col>" in seen
     unknown: list[str] = []
-    steps = render.relevant_steps(sol.steps, question.template.pick)
+    steps = solution.relevant_steps(sol.steps, question.template.pick)
     names = question.template.notation
     for step in steps:
-        label = render.rename(render.notation(step.label), names)
+        label = solution.rename(render.notation(step.label), names)
         lhs, _, rhs = label.partition(" = ")
         defined = {n + m for n, m in symbols(lhs)}
         function = _FUNCTION_LHS.search(lhs)  # q(s0, a) = … defines q; its arguments must be known
@@ -250,7 +250,7 @@ def unknown_symbols(question: Any) -> list[str]:
             exact.add(name)
             exact.add(re.sub(rf"[{_SUB_SUP}]+$|[_^].*$", "", name))
             lhs = ""
-        for text in (lhs, rhs, render.rename(render.notation(step.detail or ""), names)):
+        for text in (lhs, rhs, solution.rename(render.notation(step.detail or ""), names)):
             bound = set(_BOUND.findall(text))
             for name, mod in symbols(text):
                 name = name if name.rstrip("'′") not in exact else name.rstrip("'′")  # σ' after σ

@@ -517,7 +517,7 @@ class Question:
         return grade_answer(self.expected, text, symbolic=symbolic)
 
     def solution_text(self) -> str:
-        """The worked solution (:func:`dlstudy.bank.render.solution_text`): the steps towards what
+        """The worked solution (:func:`dlstudy.bank.solution.solution_text`): the steps towards what
         is asked, in the prompt's notation, and the answer once at the end."""
         return render.solution_text(self)
 

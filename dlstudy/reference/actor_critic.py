@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.divergences import kl_terms
 from dlstudy.reference.dqn import batch_matrix, batch_vector, done_vector
 from dlstudy.reference.mdp import check_gamma
@@ -31,12 +31,6 @@ f = format_number
 # ---------------------------------------------------------------------------------------------
 # Actor-critic
 # ---------------------------------------------------------------------------------------------
-
-
-def _factor(x: float) -> str:
-    """A number inside a product or after a minus: a negative one in parentheses."""
-    text = f(float(x))
-    return f"({text})" if text.startswith("-") else text
 
 
 @reference(
@@ -66,7 +60,7 @@ def actor_critic_td(
             Step(
                 "δ = r − V(s) (s' is terminal: V(s') counts as 0)",
                 delta,
-                f"{f(r)} − {_factor(v_s)} = {f(delta)}",
+                f"{f(r)} − {format_factor(v_s)} = {f(delta)}",
             )
         ]
     else:
@@ -74,7 +68,7 @@ def actor_critic_td(
             Step(
                 "δ = r + γ V(s') − V(s)",
                 delta,
-                f"{f(r)} + {f(g)}·{_factor(v_next)} − {_factor(v_s)} = {f(delta)}",
+                f"{f(r)} + {f(g)}·{format_factor(v_next)} − {format_factor(v_s)} = {f(delta)}",
             )
         ]
     mistakes = [Mistake("sign-flipped", "δ = target - V(s), not V(s) - target", -delta)]
@@ -431,7 +425,7 @@ def ddpg_soft_update(target: np.ndarray, online: np.ndarray, tau: float) -> Solu
     new = t * online + (1 - t) * target
     flat_new, flat_t, flat_o = np.ravel(new), np.ravel(target), np.ravel(online)
     detail = "; ".join(
-        f"{f(t)}·{_factor(o)} + {f(1 - t)}·{_factor(x)} = {f(v)}"
+        f"{f(t)}·{format_factor(o)} + {f(1 - t)}·{format_factor(x)} = {f(v)}"
         for o, x, v in list(zip(flat_o, flat_t, flat_new, strict=True))[:6]
     )
     steps = [Step("θ' ← τ θ + (1 − τ) θ'", new, detail)]
@@ -471,7 +465,7 @@ def ddpg_critic_target(r: Any, q_next: Any, done: Any, gamma: float) -> Solution
             "y = r + γ (1 − d) Q'(s', μ'(s'))",
             y,
             "; ".join(
-                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{_factor(qn[i])} = {f(y[i])}"
+                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{format_factor(qn[i])} = {f(y[i])}"
                 for i in range(rv.size)
             ),
         )

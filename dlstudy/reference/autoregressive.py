@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlstudy.errors import DlstudyError
+from dlstudy.output import format_factor
 from dlstudy.reference.registry import (
     Mistake,
     Solution,
@@ -45,11 +46,6 @@ def _joint_table(joint: np.ndarray, n_vars: int) -> np.ndarray:
     if np.any(joint < 0) or abs(joint.sum() - 1) > 1e-6:
         raise DlstudyError("joint: probabilities must be >= 0 and sum to 1")
     return joint.reshape((2,) * n_vars)
-
-
-def _p(v: float) -> str:
-    """A factor of a product: ``(−1)`` in parentheses."""
-    return f"({v:g})" if v < 0 else f"{v:g}"
 
 
 @reference(
@@ -448,7 +444,9 @@ def causal_conv1d(x: np.ndarray, w: np.ndarray, dilation: int = 1) -> Solution:
     y = xp[idx] @ wv
     steps = [Step(f"left-pad {pad} zeros", xp)]
     for t in range(xv.size):
-        terms = " + ".join(f"{_p(wv[i])}·{_p(xp[t + i * dilation])}" for i in range(k))
+        terms = " + ".join(
+            f"{format_factor(wv[i])}·{format_factor(xp[t + i * dilation])}" for i in range(k)
+        )
         steps.append(Step(f"y[{t}]", float(y[t]), f"{terms} = {float(y[t]):g}"))
     # the non-causal "same" padding: (k − 1)d split on both sides
     left = pad // 2

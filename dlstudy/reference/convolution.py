@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.registry import (
     Mistake,
     Solution,
@@ -509,8 +509,7 @@ def output_shape(x: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilatio
 
 def num(v: float) -> str:
     """A number inside a product: ``-1`` is written ``(-1)``."""
-    text = format_number(float(v), 4)
-    return f"({text})" if text.startswith("-") else text
+    return format_factor(float(v), 4)
 
 
 def sum_text(terms: list[tuple[float, float]], total: float, extra: float = 0.0) -> str:

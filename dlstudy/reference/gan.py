@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.divergences import as_distribution, js_divergence, same_length
 from dlstudy.reference.registry import (
     ASIDE,
@@ -26,14 +26,11 @@ from dlstudy.reference.registry import (
 )
 
 
-def _paren(v: float) -> str:
-    text = format_number(float(v), 6)
-    return f"({text})" if text.startswith("-") else text
-
-
 def _expectation(p: np.ndarray, f: np.ndarray) -> str:
     """``0.25·(−1.386) + 0.75·(−0.2877)``: an expectation over a discrete distribution."""
-    return " + ".join(f"{format_number(a, 4)}·{_paren(b)}" for a, b in zip(p, f, strict=True))
+    return " + ".join(
+        f"{format_number(a, 4)}·{format_factor(b)}" for a, b in zip(p, f, strict=True)
+    )
 
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
@@ -117,7 +114,7 @@ def gan_value(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
         Step(
             "V(G, D*) = E_pdata[log D*] + E_pg[log(1 − D*)]",
             value,
-            f"{format_number(e_real, 6)} + {_paren(e_fake)} = {format_number(value, 6)}",
+            f"{format_number(e_real, 6)} + {format_factor(e_fake)} = {format_number(value, 6)}",
         ),
         Step("JSD(p_data ‖ p_g)", jsd, part=ASIDE),
         Step("2·JSD − log 4 (equal to V)", 2 * jsd - math.log(4), part=ASIDE),

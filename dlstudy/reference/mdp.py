@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.registry import (
     ASIDE,
     Mistake,
@@ -747,7 +747,9 @@ def discounted_return(rewards: np.ndarray, gamma: float, t: int = 0) -> Solution
     all_g = np.zeros(n + 1)
     for k in range(n - 1, -1, -1):
         all_g[k] = r[k] + g * all_g[k + 1]
-    detail = " + ".join(f"{format_number(g)}^{k}·{_factor(x)}" for k, x in enumerate(tail)) or "0"
+    detail = (
+        " + ".join(f"{format_number(g)}^{k}·{format_factor(x)}" for k, x in enumerate(tail)) or "0"
+    )
     index = "k+1" if t == 0 else f"{t}+k+1"
     steps = [
         Step(f"G_{t} = Σ_k γ^k R_({index})", result, f"{detail} = {format_number(result)}"),
@@ -781,12 +783,6 @@ def discounted_return(rewards: np.ndarray, gamma: float, t: int = 0) -> Solution
     )
 
 
-def _factor(x: float) -> str:
-    """A number inside a product: a negative one in parentheses."""
-    text = format_number(x)
-    return f"({text})" if text.startswith("-") else text
-
-
 def backup_detail(mdp: MDP, pi: np.ndarray | None, v: np.ndarray, s: int, label: str) -> str:
     """The written-out Bellman backup of state ``s``: Σ_a π(a|s) Σ p [r + γ V(s')] (or max_a when
     ``pi`` is None)."""
@@ -796,7 +792,7 @@ def backup_detail(mdp: MDP, pi: np.ndarray | None, v: np.ndarray, s: int, label:
     parts = []
     for a in np.flatnonzero(mdp.available[s]):
         inner = " + ".join(
-            f"{format_number(p)}·[{format_number(r)} + {g}·{_factor(v[n])}]"
+            f"{format_number(p)}·[{format_number(r)} + {g}·{format_factor(v[n])}]"
             for n, p, r in mdp.outcomes[(s, int(a))]
         )
         if pi is None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_array, format_number
+from dlstudy.output import format_array, format_factor, format_number
 from dlstudy.reference.registry import (
     Mistake,
     Solution,
@@ -141,8 +141,7 @@ def _vec(v: np.ndarray, paren: bool = False) -> str:
     """A 1-D point as a number (x = −3; in a sum ``(−3)``), a longer one as a vector."""
     if v.size > 1:
         return format_array(v)
-    text = format_number(float(v[0]), 4)
-    return f"({text})" if paren and text.startswith("-") else text
+    return (format_factor if paren else format_number)(float(v[0]), 4)
 
 
 def _visit_step(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.mdp import check_gamma, load_mdp
 from dlstudy.reference.registry import (
     Mistake,
@@ -59,12 +59,6 @@ def _episode(value: Any) -> tuple[list[str], list[float]]:
             raise DlstudyError(f"episode[{2 * i}]: expected a state name, got {x!r}")
     rewards = [as_float(x, f"episode[{2 * i + 1}] (a reward)") for i, x in enumerate(value[1::2])]
     return states, rewards
-
-
-def _factor(x: float) -> str:
-    """A number inside a product or after a minus: a negative one in parentheses."""
-    text = format_number(float(x), 6)
-    return f"({text})" if text.startswith("-") else text
 
 
 @reference(
@@ -130,9 +124,9 @@ def td0(
                     f"step {t + 1}: {s} → {s2}, r = {f(r)}: "
                     f"V({s}) ← V({s}) + α[r + γ V({s2}) − V({s})]",
                     v[target],
-                    f"r + γ V({s2}) − V({s}) = {f(r)} + {f(gam)}·{_factor(v[s2] if target != s2 else old)}"
-                    f" − {_factor(v[s] if target != s else old)} = {f(delta)}; "
-                    f"V({target}) = {f(old)} + {f(a)}·{_factor(delta)} = {f(v[target])}",
+                    f"r + γ V({s2}) − V({s}) = {f(r)} + {f(gam)}·{format_factor(v[s2] if target != s2 else old)}"
+                    f" − {format_factor(v[s] if target != s else old)} = {f(delta)}; "
+                    f"V({target}) = {f(old)} + {f(a)}·{format_factor(delta)} = {f(v[target])}",
                 )
             )
             checkpoints.append((f"update {t + 1}", dict(v)))
@@ -265,19 +259,19 @@ def _td_update(
         target_step = Step(
             f"target = r + γ·{boot_text}",
             target,
-            f"{f(r)} + {f(g)}·{_factor(boot)} = {f(target)}",
+            f"{f(r)} + {f(g)}·{format_factor(boot)} = {f(target)}",
         )
     steps = [
         target_step,
         Step(
             f"target − {qsa}",
             target - q_sa,
-            f"{f(target)} − {_factor(q_sa)} = {f(target - q_sa)}",
+            f"{f(target)} − {format_factor(q_sa)} = {f(target - q_sa)}",
         ),
         Step(
             f"{qsa} ← {qsa} + α(target − {qsa})",
             result,
-            f"{f(q_sa)} + {f(al)}·{_factor(target - q_sa)} = {f(result)}",
+            f"{f(q_sa)} + {f(al)}·{format_factor(target - q_sa)} = {f(result)}",
         ),
     ]
     mistakes = []

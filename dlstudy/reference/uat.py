@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.activations import out, sigma
 from dlstudy.reference.registry import ASIDE, Mistake, Solution, Step, as_array, reference
 
@@ -33,12 +33,6 @@ FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 MAX_STEPS = 10_000
 MAX_GRID = 1_000_000
-
-
-def _paren(v: float) -> str:
-    """A number inside a product: ``−2`` is written ``(−2)``."""
-    text = format_number(float(v), 6)
-    return f"({text})" if text.startswith("-") else text
 
 
 def _nonzero(w: float, label: str = "w") -> float:
@@ -84,7 +78,7 @@ def uat_step(w: float, b: float, x: np.ndarray | None = None) -> Solution:
         Step(
             "s = −b/w (where wx + b = 0, so σ = 1/2)",
             s,
-            f"−({format_number(b)})/{_paren(w)} = {format_number(s, 6)}",
+            f"−({format_number(b)})/{format_factor(w)} = {format_number(s, 6)}",
         ),
         Step("x", out(xs), part="values"),
         Step("wx + b = w(x − s)", out(w * xs + b), part="values"),
@@ -117,7 +111,7 @@ def uat_step_weights(s: float, w: float = 10.0) -> Solution:
     """
     _nonzero(w)
     b = -w * s + 0.0  # + 0.0: no -0.0 for s = 0
-    steps = [Step("b = −w·s", b, f"−{_paren(w)}·{_paren(s)} = {format_number(b, 6)}")]
+    steps = [Step("b = −w·s", b, f"−{format_factor(w)}·{format_factor(s)} = {format_number(b, 6)}")]
     mistakes = [
         Mistake("s-sign", "s = -b/w, so b = -w·s: the sign is missing", {"w": w, "b": w * s})
     ]
@@ -172,13 +166,13 @@ def uat_bump(a: float, b: float, h: float, w: float, x: np.ndarray | None = None
         Step(
             "hidden unit 1 steps up at a: b1 = −w·a",
             b1,
-            f"−{_paren(w)}·{_paren(a)} = {format_number(b1)}",
+            f"−{format_factor(w)}·{format_factor(a)} = {format_number(b1)}",
             part=("hidden_b", "value"),
         ),
         Step(
             "hidden unit 2 steps down at b: b2 = −w·b",
             b2,
-            f"−{_paren(w)}·{_paren(b)} = {format_number(b2)}",
+            f"−{format_factor(w)}·{format_factor(b)} = {format_number(b2)}",
             part=("hidden_b", "value"),
         ),
         Step("biases [b1, b2]", [b1, b2], part="hidden_b"),
@@ -312,7 +306,9 @@ def uat_staircase(
     f_at = float(np.asarray(func(np.array([at])), dtype=np.float64)[0])
     steps = [
         Step(
-            "width of each piece Δ", delta, f"({hi_t} − {_paren(lo)})/{n} = {format_number(delta)}"
+            "width of each piece Δ",
+            delta,
+            f"({hi_t} − {format_factor(lo)})/{n} = {format_number(delta)}",
         ),
         Step("c_k = f at the left end of piece k", c, f"f({lo_t}), f({lo_t} + Δ), …"),
         Step("steps at x", s, "the left ends of the pieces after the first", part=("s", "v")),
@@ -320,7 +316,7 @@ def uat_staircase(
             "step heights v_k = c_k − c_(k−1)",
             v,
             "; ".join(
-                f"{_paren(c[i + 1])} − {_paren(c[i])} = {format_number(v[i], 6)}"
+                f"{format_factor(c[i + 1])} − {format_factor(c[i])} = {format_number(v[i], 6)}"
                 for i in range(min(len(v), 6))
             )
             + ("; …" if len(v) > 6 else ""),
