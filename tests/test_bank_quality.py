@@ -384,3 +384,59 @@ def test_reference_docstrings_read_as_text() -> None:
             assert not re.search(r"\\[A-Za-z]|:math:|``|\.\. math", text), (ref.name, text)
             if kind == "formula":
                 assert "{" not in text or '"' in text, (ref.name, text)
+
+
+def test_params_names_the_exam_convention_once() -> None:
+    """``params resnet18`` repeated "(exam problems call this invalid)" after each of 8 layers."""
+    import subprocess
+
+    from tests.conftest import dlstudy_cmd, subprocess_env
+
+    proc = subprocess.run(
+        [*dlstudy_cmd(), "params", "resnet18"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(COLUMNS="200"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("is not an integer") == 8
+    assert proc.stdout.lower().count("exam problems call") == 1
+
+
+def test_titles_and_feedback_from_a_template_are_shown_escaped(tmp_path) -> None:
+    (tmp_path / "t.toml").write_text(
+        '[[template]]\nid = "e.title"\nsection = "rf-params"\nkind = "integer"\n'
+        'title = "bad \\u001b[5m title"\nprompt = "A {k}×{k} conv from C_in = 2 to 4 channels?"\n'
+        'hints = ["(k·k·C_in + 1)·C_out"]\n'
+        'params = { k = { type = "choice", values = [1, 3] } }\n'
+        '[template.answer]\nfunction = "conv-params"\nargs = { k = "$k", c_in = 2, c_out = 4 }\n'
+        '[[template.misconceptions]]\nname = "bias-forgotten"\nfeedback = "no \\u001b[2J bias"\n',
+        encoding="utf-8",
+    )
+    question = load_bank([tmp_path], builtin=False).get("e.title").instantiate(0)
+    feedback = [m.message for m in question.expected.mistakes]
+    assert feedback and all(not render.unsafe_characters(m) for m in feedback)
+    import io
+
+    from rich.console import Console
+
+    from dlstudy.ui import render as ui
+
+    class _Session:
+        position = (1, 1)
+
+        def remaining(self):
+            return None
+
+        def elapsed(self):
+            return 0.0
+
+    class _Item:
+        pass
+
+    item = _Item()
+    item.question = question
+    buf = io.StringIO()
+    ui.question(Console(file=buf, width=100, no_color=True), _Session(), item)
+    assert "\x1b[5m" not in buf.getvalue() and "\\x1b[5m" in buf.getvalue()

@@ -192,7 +192,7 @@ class Template:
                     symbols = sorted(set(self.symbols))
                     if numerically_equal(node, expression_node, symbols):
                         raise Resample(f"misconception {m.name} equals the answer")
-                    mistakes.append(ExprMistake(m.name, m.feedback or m.name, node))
+                    mistakes.append(ExprMistake(m.name, render.safe(m.feedback or m.name), node))
         elif self.function is not None:
             from dlstudy.reference import registry
 
@@ -340,7 +340,7 @@ class Template:
                 raise Resample(f"misconception {m.name} equals the answer")
             if equal:
                 continue
-            out.append(Mistake(m.name, feedback.get(m.name) or m.message, value))
+            out.append(Mistake(m.name, render.safe(feedback.get(m.name) or m.message), value))
         return out
 
 

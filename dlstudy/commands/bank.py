@@ -65,12 +65,17 @@ def bank_list(
         print_json({"templates": rows, "problems": b.problems})
         return
     from rich.table import Table
+    from rich.text import Text
+
+    from dlstudy.bank.render import safe
 
     table = Table(title=f"{len(rows)} templates", title_justify="left")
     for col in ("id", "section", "diff", "kind", "title"):
         table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(r["id"], r["section"], str(r["difficulty"]), r["answer_kind"], r["title"])
+    for r in rows:  # Text: a title is not rich markup
+        table.add_row(
+            r["id"], r["section"], str(r["difficulty"]), r["answer_kind"], Text(safe(r["title"]))
+        )
     console().print(table)
     _warn_problems(b.problems)
 

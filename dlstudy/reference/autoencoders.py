@@ -79,14 +79,17 @@ def pca_fit(X: np.ndarray, k: int, ddof: int = 0, centre: bool = True) -> dict[s
     sv[: s.size] = s
     eigenvalues = sv**2 / (n - ddof)
     # rounding noise (λ = 5e−34 for rank-deficient data) is an exact 0
-    eigenvalues[eigenvalues <= 1e-12 * max(float(eigenvalues.max()), 1e-300)] = 0.0
+    top = float(eigenvalues.max())
+    if np.isfinite(top):  # (an overflow stays visible: the domain error reports it)
+        eigenvalues[eigenvalues <= 1e-12 * max(top, 1e-300)] = 0.0
     components = orient(Vt[:k])
     # z_n = W (x_n - x̄): projection onto the k components
     Z = Xc @ components.T
     # x̂_n = Wᵀ z_n + x̄
     X_hat = Z @ components + mean
     error = float(((X - X_hat) ** 2).sum())
-    if error <= 1e-12 * max(1.0, float((Xc**2).sum())):  # an exact reconstruction, up to rounding
+    scale = float((Xc**2).sum())
+    if np.isfinite(scale) and error <= 1e-12 * max(1.0, scale):  # exact, up to rounding
         error = 0.0
     total = float(eigenvalues.sum())
     ratio = float(eigenvalues[:k].sum() / total) if total > 0 else 1.0

@@ -57,6 +57,8 @@ def answer_renderable(question: Any) -> Text:
 
 
 def question(console: Console, session: Session, item: Item) -> None:
+    from dlstudy.bank.render import safe
+
     q = item.question
     k, n = session.position
     template = q.template
@@ -69,7 +71,7 @@ def question(console: Console, session: Session, item: Item) -> None:
     console.print()
     console.rule(Text(" · ".join(parts)), style="cyan")
     head = Text()
-    head.append(template.title, style="bold")
+    head.append(safe(template.title), style="bold")
     head.append("   ")
     head.append(q.ref, style="dim")
     console.print(head)
