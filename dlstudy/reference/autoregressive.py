@@ -306,7 +306,10 @@ def pixelcnn_mask(
     result = m[0, 0] if (c_in == 1 and c_out == 1 and not rgb) else m
     other = "B" if mask_type == "A" else "A"
     wrong = pixelcnn_mask_array(k, other, c_in, c_out, rgb)
-    steps = [Step("rows above the centre: 1; centre row left of the centre: 1", m[0, 0])]
+    where = "left of the centre" + (" and the centre itself" if mask_type == "B" else "")
+    steps = [
+        Step(f"mask {mask_type}: 1 on every row above the centre and, on its row, {where}", m[0, 0])
+    ]
     mistakes = [
         Mistake(
             f"mask-{other}-for-{mask_type}",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.mdp import check_gamma
 from dlstudy.reference.registry import (
     ASIDE,
@@ -150,7 +150,7 @@ def dqn_targets(
             "y = r + γ (1 - done) max",
             y,
             "; ".join(
-                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{f(qn[i].max())} = {f(y[i])}"
+                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{format_factor(qn[i].max())} = {f(y[i])}"
                 for i in range(rv.size)
             ),
         ),
@@ -215,7 +215,7 @@ def dqn_loss(
             "targets y = r + γ (1 − done) max_a' Q_θ⁻(s', a')",
             y,
             "; ".join(
-                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{f(qn[i].max())} = {f(y[i])}"
+                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{format_factor(qn[i].max())} = {f(y[i])}"
                 for i in range(rv.size)
             ),
         ),

@@ -653,7 +653,18 @@ def param_count_solution(
         ),
     ]
     if num_layers > 1 or bidirectional:
-        steps.append(Step("all layers and directions", total))
+        directions = 2 if bidirectional else 1
+        first = gates * (H * n_in + H * H + biases * H) * directions
+        later = gates * (H * directions * H + H * H + biases * H) * directions
+        detail = f"{first} + {num_layers - 1}·{later} = {total}" if num_layers > 1 else ""
+        steps.append(
+            Step(
+                "all layers and directions"
+                + (" (later layers read the H·directions outputs)" if num_layers > 1 else ""),
+                total,
+                detail,
+            )
+        )
 
     def count(n_gates: int = gates, n_biases: int = biases) -> int:
         return recurrent_param_count(
