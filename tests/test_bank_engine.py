@@ -515,3 +515,13 @@ def test_one_bad_field_is_reported_not_raised(index: int, key: str, value: objec
             q.prompt, q.solution_text(), q.answer_text
         except DlstudyError:
             pass
+
+
+def test_a_parameter_without_a_name_is_reported() -> None:
+    """A parameter named "" once reached the expression parser of ``require`` as an empty symbol,
+    which split every word forever (the fuzz test found it by running out of memory)."""
+    from dlstudy.bank.template import parse_template
+
+    raw = dict(_BASES[1], params={"": None})
+    template, problems = parse_template(raw, "fuzz.toml", 0)
+    assert template is None and any("expected a parameter name" in p for p in problems)

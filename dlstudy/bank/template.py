@@ -607,6 +607,9 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         params = {}
     names: list[str] = []
     for name, spec in params.items():
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):  # a placeholder {name} and a symbol of require
+            bad(f"params.{name!r}", "expected a parameter name (letters, digits and _)")
+            continue
         for p in generators.check(name, spec, names):
             problems.append(f"{file}: {label}: {p}")
         names.append(name)
