@@ -12,8 +12,7 @@ from dlstudy import __version__
 
 HELP = """dlstudy: a terminal study companion for a deep learning exam.
 
-Quizzes with worked solutions and spaced review, checked hand calculations, receptive fields and
-parameter counts, and a symbolic check of every derivation in the notes.
+Quizzes with worked solutions and spaced review, checked hand calculations, receptive fields and parameter counts, and a symbolic check of every derivation in the notes.
 
 Example:  dlstudy params vgg16
 """

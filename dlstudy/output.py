@@ -111,3 +111,10 @@ def format_array(value: Any, digits: int = 4) -> str:
             return "[" + "; ".join(format_array(row, digits)[1:-1] for row in v) + "]"
         return "[" + ", ".join(format_number(x, digits) for x in v) + "]"
     return format_number(v, digits)
+
+
+def format_factor(x: Any, digits: int = 6) -> str:
+    """A number as a factor of a product or the term after a minus sign: a negative one in
+    parentheses, ``2·(−1)`` rather than ``2·−1`` (the worked solutions write ``−``)."""
+    text = format_number(x, digits)
+    return f"({text})" if text.startswith("-") else text

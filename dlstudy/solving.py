@@ -39,15 +39,16 @@ def show_list(section: str | None = None, as_json: bool = False) -> None:
         )
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{len(funcs)} reference functions", title_justify="left")
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("section", no_wrap=True)
     table.add_column("summary")
-    for f in funcs:
-        table.add_row(f.name, f.section, f.summary)
+    for f in funcs:  # Text: a formula such as [r + γV(s′) − V(s)] is not rich markup
+        table.add_row(Text(f.name), Text(f.section), Text(f.summary))
     console().print(table)
-    console().print("Parameters of one: dlstudy solve NAME --help")
+    console().print("Parameters of one: dlstudy solve NAME --help", markup=False)
 
 
 def show_function_help(name: str, as_json: bool = False) -> None:
@@ -77,10 +78,13 @@ def show_function_help(name: str, as_json: bool = False) -> None:
         )
         return
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
-    out.print(f"[bold]{ref.name}[/bold]  ({TITLES[ref.section]})")
-    out.print(ref.summary)
+    head = Text(ref.name, style="bold")
+    head.append(f"  ({TITLES[ref.section]})", style="")
+    out.print(head)
+    out.print(Text(ref.summary))
     out.print()
     table = Table(show_header=True, header_style="bold")
     table.add_column("parameter", no_wrap=True)
@@ -95,17 +99,42 @@ def show_function_help(name: str, as_json: bool = False) -> None:
             if p["default"] is not None
             else "-"
         )
-        table.add_row(p["name"], _KIND_TEXT.get(p["kind"], p["kind"]), default, p["help"])
+        table.add_row(
+            Text(p["name"]),
+            Text(_KIND_TEXT.get(p["kind"], p["kind"])),
+            Text(default),
+            Text(p["help"]),
+        )
     out.print(table)
     if ref.doc:
         out.print()
-        out.print(ref.doc, markup=False, highlight=False)
+        _print_doc(ref.doc)
     example = " ".join(f"{p['name']}=..." for p in params if p["required"])
     out.print()
     out.print(
         f"Usage: dlstudy solve {ref.name} {example} [--steps] [--answer VALUE] [--json]",
         markup=False,
     )
+
+
+def _print_doc(doc: str) -> None:
+    """A reference docstring as readable text: prose wrapped between words, formulas in unicode on
+    their own indented lines, no RST (:func:`dlstudy.doctext.doc_to_text`)."""
+    from rich.text import Text
+
+    from dlstudy.doctext import doc_to_text
+
+    out = console()
+    for kind, text in doc_to_text(doc):
+        if kind == "heading":
+            out.print()
+            out.print(Text(text, style="bold"))
+        elif kind == "formula":
+            out.print(Text("    " + text), overflow="fold")
+        elif kind == "item":
+            out.print(Text("  " + text))
+        else:
+            out.print(Text(text))
 
 
 def run(
@@ -207,14 +236,16 @@ def _assignment(ref: Any, arg: str) -> tuple[str, Any]:
 def _print_solution(solution: Any, show_steps: bool) -> None:
     from rich.markup import escape
 
+    from dlstudy.bank.render import notation, safe
+
     out = console()
     if show_steps and solution.steps:
         out.print("[bold]Working[/bold]")
         for step in solution.steps:
             text = value_text(step.value) if step.value is not None else ""
-            line = f"  {step.label}"
+            line = f"  {notation(safe(step.label))}"
             if step.detail:
-                line += f": {step.detail}"
+                line += f": {notation(safe(step.detail))}"
             if text and not is_matrix(step.value):
                 if not step.detail:
                     line += f" = {text}"

@@ -258,7 +258,9 @@ def test_question_interface(bank: Bank) -> None:
     assert isinstance(q.answer_text, str) and q.answer_text == str(q.answer)
     assert q.options == []
     sol = q.solution_text()
-    assert "Answer: " + str(q.answer) in sol
+    last = sol.splitlines()[-1]  # the answer once, at the end
+    assert last.startswith("Answer: ") and last.endswith(str(q.answer))
+    assert sol.count(str(q.answer)) == 1
     data = json.loads(json.dumps(q.to_json()))
     assert {"id", "seed", "prompt", "params", "answer", "solution"} <= set(data)
 
@@ -539,3 +541,11 @@ def test_template_fuzzing_in_a_limited_child(fuzz: str) -> None:
 
     proc = run_limited("import tests.test_bank_engine as t", f"t.{fuzz}()\nprint('ok')")
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+def test_a_parameter_without_a_name_is_reported() -> None:
+    """A parameter named "" once reached the expression parser of ``require`` as an empty symbol,
+    which split every word forever (the fuzz test found it by running out of memory)."""
+    from dlstudy.bank.template import parse_template
+
+    raw = dict(_BASES[1], params={"": None})
+    template, problems = parse_template(raw, "fuzz.toml", 0)
+    assert template is None and any("expected a parameter name" in p for p in problems)

@@ -159,7 +159,7 @@ def test_ctrl_c_keeps_answers_and_exits_130(tmp_path):
 
 def test_matrix_answers_show_the_banks_six_digit_grid():
     """The correct answer of a matrix question is the bank's grid (one line per row, 6 significant
-    digits, as in the worked solution and ``dlstudy check``), not a coarser table of its own."""
+    digits, as in ``dlstudy check``), shown once at the end of the worked solution."""
     import io
 
     from rich.console import Console
@@ -178,7 +178,8 @@ def test_matrix_answers_show_the_banks_six_digit_grid():
         pytest.skip("no matrix answer with fractional entries in the bank")
     buf = io.StringIO()
     render.solution(Console(file=buf, width=80, no_color=True), q)
-    shown = buf.getvalue().split("Correct answer:\n")[1].split("Worked solution:")[0]
+    # the worked solution ends with the answer: its grid follows the last "Answer:" line
+    shown = buf.getvalue().rpartition("\nAnswer")[2].partition("\n")[2]
     rows = [
         [float(x) for x in line.strip(" ⎡⎢⎣⎤⎥⎦").replace("−", "-").split()]
         for line in shown.strip("\n").splitlines()

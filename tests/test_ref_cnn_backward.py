@@ -59,9 +59,9 @@ def test_single_channel_matches_autograd(case):
     # every written-out entry is the autograd value too
     steps = {st_.label: st_.value for st_ in sol.steps}
     for (i, j), v in np.ndenumerate(dx[0, 0]):
-        assert steps[f"δ^(l-1)[{i},{j}]"] == pytest.approx(v)
+        assert steps[f"δ^(l−1)[{i},{j}]"] == pytest.approx(v)
     for (m, n), v in np.ndenumerate(dw[0, 0]):
-        assert steps[f"∂W[{m},{n}]"] == pytest.approx(v)
+        assert steps[f"∂C/∂W[{m},{n}]"] == pytest.approx(v)
 
 
 @settings(max_examples=60, deadline=None)
@@ -124,9 +124,9 @@ def test_hand_example_steps_and_mistakes():
     sol = call("conv2d-backward", {"input": z, "kernel": w, "delta": delta})
     steps = {s.label: s for s in sol.steps}
     # by hand: δ^{l-1}[1,1] = δ[0,0]·W[1,1] + δ[0,1]·W[1,0] + δ[1,0]·W[0,1] + δ[1,1]·W[0,0]
-    assert steps["δ^(l-1)[1,1]"].detail == "1·(-1) + 2·2 + 3·0 + 4·1 = 7"
-    assert steps["∂W[0,0]"].detail == "1·1 + 2·2 + 3·4 + 4·5 = 37"
-    assert steps["∂b"].value == 10
+    assert steps["δ^(l−1)[1,1]"].detail == "1·(-1) + 2·2 + 3·0 + 4·1 = 7"
+    assert steps["∂C/∂W[0,0]"].detail == "1·1 + 2·2 + 3·4 + 4·5 = 37"
+    assert steps["∂C/∂b"].value == 10
     mistakes = {m.name: m.value for m in sol.mistakes}
     np.testing.assert_allclose(
         mistakes["valid-instead-of-full"]["delta_prev"], signal.convolve2d(delta, w, "valid")

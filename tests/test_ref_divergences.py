@@ -94,7 +94,7 @@ def test_cross_entropy_is_h_plus_kl(w, data):
         scipy.stats.entropy(p) + scipy.stats.entropy(p, q), rel=1e-10
     )
     labels = [s.label for s in sol.steps]
-    assert any("H(p) + KL" in lab for lab in labels)
+    assert any("H(p) + D_KL" in lab for lab in labels)
     bits = call("cross-entropy", {"p": p.tolist(), "q": q.tolist(), "base": "bits"}).result
     assert bits == pytest.approx(float(ce) / math.log(2), rel=1e-10)
 

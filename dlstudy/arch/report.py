@@ -194,8 +194,17 @@ def _print_table(analysis: Analysis, what: str, origin: str, verdict: Any = None
     out.lines.append("─" * min(out.width - 1, sum(widths) + 2 * (len(widths) - 1)))
     for row, dim in zip(rows, dims, strict=True):
         out.lines.append(out.style(line(row), "2" if dim else ""))
-    for mark, layer in marks:
-        out.para(f"{mark} layer {layer.index} {layer.name}: {layer.note}", indent="  ")
+    invalid = " (exam problems call this invalid)"
+    said = False
+    for mark, layer in marks:  # the remark once, not after every layer of a stock network
+        note = layer.note.replace(invalid, "")
+        said = said or note != layer.note
+        out.para(f"{mark} layer {layer.index} {layer.name}: {note}", indent="  ")
+    if said:
+        out.para(
+            "(Exam problems call a size that does not divide exactly invalid; PyTorch accepts it.)",
+            indent="  ",
+        )
     total = analysis.total_params
     if total is not None:
         text = (

@@ -37,7 +37,17 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gridworld": (("rows", "cols"), ("n_walls", "step_reward", "slip", "gamma")),
     "layer_stack": (
         ("n_layers",),
-        ("kernels", "strides", "dilations", "paddings", "pools", "channels", "input", "bias"),
+        (
+            "kernels",
+            "strides",
+            "dilations",
+            "paddings",
+            "pools",
+            "min_pools",
+            "channels",
+            "input",
+            "bias",
+        ),
     ),
 }
 
@@ -382,6 +392,14 @@ def _s_layer_stack(
         if s.get("bias") is False:
             parts.append("bias=false")
         layers.append(f"conv({','.join(parts)})")
+    start = 1 if s.get("input") else 0
+    convs = [i for i in range(start + 1, len(layers)) if layers[i].startswith("conv(")]
+    missing = _int(s.get("min_pools", 0), f"{label}.min_pools") - (
+        len(layers) - start - len(convs) - 1
+    )
+    if pools and missing > 0 and convs:  # at least min_pools max pools (never the first layer)
+        for i in rng.choice(convs, size=min(missing, len(convs)), replace=False):
+            layers[int(i)] = "maxpool(k=2)"
     return LayerStack(", ".join(layers))
 
 

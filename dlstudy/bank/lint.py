@@ -1,13 +1,17 @@
 """``dlstudy bank lint``: the author-side tests of every template.
 
-For each template and each of N seeds: it instantiates without error; the answer is finite; every
-placeholder is filled; the worked solution renders; the grader accepts the true answer (typed as text)
-and the answer rounded at the stated precision, and rejects a perturbed one; every wrong-method answer
-lies outside the answer's tolerance (else a student making that mistake is graded right); a
-misconception named in the template occurs for some seed (the build resamples seeds where it equals the
-true answer); a precision in digits is not asked of answers that are integers for every seed. Load
-problems (TOML errors, unknown functions, missing fields, impossible constraints) are reported per
-file.
+For each template and each of N seeds: it instantiates without error; the answer is finite and free
+of floating-point noise; every placeholder is filled; the worked solution renders and uses only
+symbols the question gives or an earlier step defines; the grader accepts the true answer (typed as
+text) and the answer rounded at the stated precision, and rejects a perturbed one; every wrong-method
+answer lies outside the answer's tolerance (else a student making that mistake is graded right); a
+misconception named in the template occurs for some seed (the build resamples seeds where it equals
+the true answer); a precision in digits is not asked of answers that are integers for every seed.
+Per template: the variants of seeds 0..59 are not trivial and not too few, the texts hold no control
+characters, write "−" for a minus sign and state the index base where the prompt names an index, and
+its id does not clash with a built-in one. Load problems (TOML errors, unknown functions, missing
+fields, impossible constraints) are reported per file. The rules themselves are in
+:mod:`dlstudy.bank.lint_rules`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 from dlstudy.answers.expr import AnswerError
 from dlstudy.answers.precision import rounded
+from dlstudy.bank import lint_rules
 from dlstudy.bank.loader import Bank
 from dlstudy.bank.template import LETTERS, Question, Template, input_text
 from dlstudy.errors import DlstudyError
@@ -27,6 +32,8 @@ from dlstudy.errors import DlstudyError
 _LEFT_OVER = re.compile(r"\{[A-Za-z_]\w*(?:\[\d+\]|\.\w+)*\}")
 MAX_PROBLEMS_PER_TEMPLATE = 3
 SYMBOLIC_SEEDS = 2
+#: Seeds whose worked solution is checked for symbols the question never gives.
+SYMBOL_SEEDS = 20
 
 
 @dataclass
@@ -92,34 +99,64 @@ def lint_template(t: Template, seeds: int) -> TemplateReport:
     named = {m.name for m in t.misconceptions if not m.expression}
     seen: set[str] = set()
 
+    seed_failed = False
+
     def problem(seed: int, message: str) -> bool:
+        nonlocal seed_failed
+        seed_failed = True
         text = f"{t.file}: {t.id}: seed {seed}: {message}"
         if text not in report.problems:
             report.problems.append(text)
         return len(report.problems) >= MAX_PROBLEMS_PER_TEMPLATE
 
+    def static(message: str) -> None:
+        text = f"{t.file}: {t.id}: {message}"
+        if text not in report.problems:
+            report.problems.append(text)
+
+    for message in (
+        lint_rules.control_problems(t)
+        + lint_rules.notation_problems(t)
+        + [lint_rules.index_base_problem(t)]
+    ):
+        if message:
+            static(message)
+    answers: list[Any] = []
     integers = True
-    for seed in range(seeds):
+    checking = True  # until MAX_PROBLEMS_PER_TEMPLATE problems; the variants are still sampled
+    for seed in range(max(seeds, lint_rules.VARIANT_SEEDS)):
+        if not checking and seed >= lint_rules.VARIANT_SEEDS:
+            break
+        checking = checking and seed < seeds
         try:
             q = t.instantiate(seed)
         except DlstudyError as exc:
-            if problem(seed, exc.message):
-                break
+            if checking and problem(seed, exc.message):
+                checking = False
             continue
         except Exception as exc:  # a bug in a reference function or generator: report, go on
-            if problem(seed, f"instantiate raised {type(exc).__name__}: {exc}"):
-                break
+            if checking and problem(seed, f"instantiate raised {type(exc).__name__}: {exc}"):
+                checking = False
+            continue
+        if seed < lint_rules.VARIANT_SEEDS:
+            answers.append(q.answer)
+        if not checking:
             continue
         seen |= {m.name for m in q.expected.mistakes}
         integers = integers and _integers(q.expected.answer)
         message = _check_question(q, symbolic=seed < SYMBOLIC_SEEDS)
+        if not message and seed < SYMBOL_SEEDS:
+            message = _check_symbols(q)
         if message and problem(seed, message):
-            break
+            checking = False
+            continue
         inside = t.mistakes_inside_tolerance(q)
         if inside and problem(seed, _inside_message(q, inside)):
-            break
+            checking = False
+    for message in lint_rules.variant_problems(t.kind, answers, t.few_answers):
+        static(message)
     missing = named - seen
-    if missing and not report.problems and t.function is not None:
+    if missing and not seed_failed and t.function is not None:
         report.problems.append(
             f"{t.file}: {t.id}: misconceptions: {', '.join(sorted(missing))} never returned by "
             f"{t.function} (or always equal to the answer) over {seeds} seeds"
@@ -182,10 +219,23 @@ def _finite(x: Any) -> bool:
     return True
 
 
+def _check_symbols(q: Question) -> str:
+    unknown = lint_rules.unknown_symbols(q)
+    if unknown:
+        return (
+            f"worked solution: {', '.join(unknown[:4])} not given in the prompt or hints nor "
+            "defined by an earlier step"
+        )
+    return ""
+
+
 def _check_question(q: Question, symbolic: bool) -> str:
     try:
         if not _finite(q.expected.answer):
             return f"answer is not finite: {q.expected.answer!r}"
+        noise = lint_rules.noise_problem(q.answer) if q.kind in lint_rules.NUMERIC_KINDS else ""
+        if noise:
+            return noise
         prompt = q.prompt
         left = _LEFT_OVER.search(prompt)
         if left:
@@ -237,10 +287,30 @@ def lint_bank(bank: Bank, seeds: int = 200) -> LintReport:
     if seeds < 1:
         raise DlstudyError("--seeds: expected a positive number of seeds")
     report = LintReport(seeds, load_problems=list(bank.problems))
+    builtin = _builtin_templates()
     for bf in bank.files:
         report.files[bf.path] = {"templates": len(bf.templates), "problems": len(bf.problems)}
         for t in bf.templates:
             tr = lint_template(t, seeds)
+            other = builtin.get(t.id)
+            if other is not None and other.file != t.file:  # not the built-in one itself
+                tr.problems.insert(
+                    0,
+                    f"{t.file}: {t.id}: id: the built-in template in {other.file} has this id "
+                    "(quiz and check would not know which one you mean): choose another one, "
+                    "e.g. with your own prefix",
+                )
             report.templates.append(tr)
             report.files[bf.path]["problems"] += len(tr.problems)
     return report
+
+
+def _builtin_templates() -> dict[str, Any]:
+    """The built-in templates by id (from the parse cache; only their ``file`` is used)."""
+    from dlstudy.bank.loader import builtin_files, load_file
+
+    out: dict[str, Template] = {}
+    for path in builtin_files():
+        for t in load_file(path).templates:
+            out.setdefault(t.id, t)
+    return out

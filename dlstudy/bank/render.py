@@ -133,7 +133,10 @@ def block(x: Any, digits: int = 4, indent: str = "    ") -> str:
     if is_matrix(x) and len(x) > 1:
         return grid(x, digits, indent)
     if hasattr(x, "layers") and isinstance(x, str):
-        return "\n".join(f"{indent}{i}. {layer}" for i, layer in enumerate(x.layers(), 1))
+        # numbered as the solutions number them: the input is layer 0, not counted
+        layers = x.layers()
+        head = [f"{indent}{layers.pop(0)}"] if layers and layers[0].startswith("input(") else []
+        return "\n".join(head + [f"{indent}{i}. {layer}" for i, layer in enumerate(layers, 1)])
     if is_mdp(x) and isinstance(x.get("layout"), list):
         return gridworld_text(x, indent)
     if is_mdp(x):
@@ -171,12 +174,21 @@ def _access(value: Any, path: str) -> Any:
 
 
 def fill(text: str, values: dict[str, Any]) -> str:
-    """Replace ``{name}`` by the rendered parameter; multi-line values go on their own lines."""
+    """Replace ``{name}`` by the rendered parameter; multi-line values go on their own lines.
+
+    Punctuation right after a multi-line value (``{W},`` or ``{X}.``) closes its last line instead
+    of starting a line of its own; control characters are made visible (:func:`safe`)."""
     out: list[str] = []
     after_block = False
     for literal, field, _, _ in string.Formatter().parse(text):
         if after_block and literal and not literal.startswith("\n"):
-            out.append("\n")
+            punct = re.match(r"[.,;:]+", literal)
+            if punct:
+                out.append(punct.group(0))
+                literal = literal[punct.end() :].lstrip(" ")
+            if literal and not literal.startswith("\n"):
+                out.append("\n")
+                literal = literal.lstrip(" ")
         out.append(literal)
         after_block = False
         if field is None:
@@ -191,7 +203,7 @@ def fill(text: str, values: dict[str, Any]) -> str:
             after_block = True
         else:
             out.append(shown)
-    return _tidy("".join(out))
+    return safe(_tidy("".join(out)))
 
 
 def _tidy(text: str) -> str:
@@ -251,3 +263,77 @@ def fill_expression(text: str, values: dict[str, Any]) -> str:
             assert m is not None
             out.append(expression_literal(_access(values[m.group(1)], m.group(2))))
     return "".join(out)
+
+
+# -- text safety and notation -----------------------------------------------------------------------
+
+#: Control characters (C0/C1 except newline and tab) and the bidirectional-override marks: a template
+#: or a parameter must never move the cursor, recolour the terminal or reorder what is shown.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe_characters(text: str) -> list[str]:
+    """The control characters and escape sequences in ``text``, as visible escapes (``\\x1b``)."""
+    return [_escape_char(m.group(0)) for m in _UNSAFE.finditer(text)]
+
+
+def _escape_char(c: str) -> str:
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def safe(text: str) -> str:
+    """``text`` with every control character shown as a visible escape (``\\x1b``) instead of being
+    sent to the terminal."""
+    return _UNSAFE.sub(lambda m: _escape_char(m.group(0)), text)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_LETTER = r"A-Za-zΑ-Ωα-ω"
+_LEFT_WORD = re.compile(rf"[{_LETTER}]+\Z")
+_RIGHT_WORD = re.compile(rf"[{_LETTER}]+")
+
+
+def is_minus(text: str, i: int) -> bool:
+    """Is the ``-`` at ``text[i]`` a minus sign rather than a hyphen (``top-left``, ``ε-greedy``,
+    ``1-D``, ``VGG-16``) or part of an arrow (``-->``)?"""
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if before == "-" or after in "->":
+        return False
+    m = _LEFT_WORD.search(text, 0, i)
+    left = m.group(0) if m else ""
+    m = _RIGHT_WORD.match(text, i + 1)
+    right = m.group(0) if m else ""
+    if left and right:  # a word on either side is a hyphen; a−b between single letters is a minus
+        return len(left) == 1 and len(right) == 1
+    if before.isdigit() and right:  # 4096-wide, 1-D, 2-norm; 1−ε is a minus
+        return len(right) == 1 and right != "D"
+    if left and after.isdigit():  # VGG-16, top-1; k−1 is a minus
+        return len(left) == 1
+    return True
+
+
+def ascii_minus(text: str) -> list[str]:
+    """The places where ``text`` writes a minus sign as ``-`` (for ``bank lint``): short excerpts."""
+    return [
+        text[max(0, i - 8) : i + 8] for i, c in enumerate(text) if c == "-" and is_minus(text, i)
+    ]
+
+
+def notation(text: str) -> str:
+    """Working written as in the notes: ``−`` for a minus sign, ``≥ ≤ ≠``, superscript digits
+    (``z^1`` → ``z¹``, ``0.5^2`` → ``0.5²``) and ``^(…)`` for a grouped exponent (``δ^{l-1}`` →
+    ``δ^(l−1)``). Hyphenated words and arrows are left alone."""
+    text = re.sub(r"\^\{([^{}]*)\}", r"^(\1)", text)
+    text = re.sub(
+        r"(?<=[\w)\]'])\^(\d+)(?![\d.])", lambda m: m.group(1).translate(_SUPERSCRIPT), text
+    )
+    text = text.replace(">=", "≥").replace("<=", "≤").replace("!=", "≠")
+    return "".join("−" if c == "-" and is_minus(text, i) else c for i, c in enumerate(text))
+
+
+def solution_text(question: Any) -> str:
+    """The worked solution of a question (:func:`dlstudy.bank.solution.solution_text`)."""
+    from dlstudy.bank.solution import solution_text as worked
+
+    return worked(question)

@@ -73,6 +73,8 @@ KEYS = (
     "symbols",
     "explanation",
     "partial",
+    "few_answers",
+    "notation",
 )
 _ID = re.compile(r"[a-z0-9][a-z0-9_\-]*(\.[a-z0-9][a-z0-9_\-]*)+\Z")
 _REQUIRE = re.compile(r"(.+?)\s*(<=|>=|==|!=|<|>)\s*(.+)\Z")
@@ -137,6 +139,8 @@ class Template:
     misconceptions: list[Misconception] = field(default_factory=list)
     explanation: str = ""
     partial: bool = False
+    few_answers: str = ""
+    notation: dict[str, str] = field(default_factory=dict)
 
     def where(self, what: str = "") -> str:
         return f"{self.file}: {self.id}" + (f": {what}" if what else "")
@@ -216,7 +220,7 @@ class Template:
                     symbols = sorted(set(self.symbols))
                     if numerically_equal(node, expression_node, symbols):
                         raise Resample(f"misconception {m.name} equals the answer")
-                    mistakes.append(ExprMistake(m.name, m.feedback or m.name, node))
+                    mistakes.append(ExprMistake(m.name, render.safe(m.feedback or m.name), node))
         elif self.function is not None:
             from dlstudy.reference import registry
 
@@ -247,7 +251,7 @@ class Template:
                         )
                     )
             order = [int(i) for i in rng.permutation(len(self.options))]
-            options = [self.options[i] for i in order]
+            options = [render.safe(self.options[i]) for i in order]
             answer = order.index(int(correct))
         expected = Expected(
             kind=self.kind,
@@ -372,7 +376,7 @@ class Template:
                 raise Resample(f"misconception {m.name} is within the answer's tolerance")
             if inside:
                 continue
-            out.append(Mistake(m.name, feedback.get(m.name) or m.message, value))
+            out.append(Mistake(m.name, render.safe(feedback.get(m.name) or m.message), value))
         return out
 
     def mistakes_inside_tolerance(self, question: Question) -> list[tuple[str, Any]]:
@@ -578,30 +582,9 @@ class Question:
         return grade_answer(self.expected, text, symbolic=symbolic)
 
     def solution_text(self) -> str:
-        """The worked solution: the reference function's steps, the convention, the answer."""
-        lines: list[str] = []
-        sol = self.solution
-        if sol is not None and sol.steps:
-            for i, step in enumerate(sol.steps, 1):
-                value = step.value
-                shown = "" if value is None else render.block(to_jsonable(value), digits=6)
-                head = f"{i}. {step.label}"
-                if shown and "\n" in shown:
-                    lines.append(f"{head}:")
-                    lines.append(shown)
-                elif shown:
-                    lines.append(f"{head} = {shown}")
-                else:
-                    lines.append(head)
-                if step.detail:
-                    lines.append(textwrap.indent(str(step.detail), "   "))
-        if self.template.explanation:
-            lines.append(render.fill(self.template.explanation, self.values))
-        if sol is not None and getattr(sol, "convention", ""):
-            lines.append(f"Convention: {sol.convention}")
-        answer = self.answer_text
-        lines.append(f"Answer:{answer}" if answer.startswith("\n") else f"Answer: {answer}")
-        return "\n".join(lines)
+        """The worked solution (:func:`dlstudy.bank.solution.solution_text`): the steps towards what
+        is asked, in the prompt's notation, and the answer once at the end."""
+        return render.solution_text(self)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -733,6 +716,18 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
     if not isinstance(partial, bool):
         bad("partial", "expected true or false")
         partial = False
+    few_answers = raw.get("few_answers", "")
+    if not isinstance(few_answers, str) or ("few_answers" in raw and not few_answers.strip()):
+        bad("few_answers", 'expected the reason as a string, e.g. "a choice among 4 masks"')
+        few_answers = ""
+    notation = raw.get("notation", {})
+    if not (
+        isinstance(notation, dict)
+        and all(isinstance(k, str) and re.fullmatch(r"[^\W\d_]\w*", k) for k in notation)
+        and all(isinstance(v, str) and v.strip() for v in notation.values())
+    ):
+        bad("notation", 'expected a table of symbol renames, e.g. { p = "Q", q = "P" }')
+        notation = {}
 
     if problems:
         return None, problems
@@ -759,6 +754,8 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         misconceptions=misconceptions,
         explanation=explanation,
         partial=partial,
+        few_answers=few_answers,
+        notation=notation,
     )
     problems += _check_satisfiable(template)
     return (None, problems) if problems else (template, [])

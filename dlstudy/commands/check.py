@@ -29,7 +29,7 @@ def check(
     Exit 0 right, 1 wrong, 2 not counted: input that cannot be read, or a rounded value with fewer
     digits than the question asks (asked again in the quiz, never counted as wrong).
 
-    Example:  dlstudy check cnn.corr-valid:3 --answer "1 2; 3 4"
+    Example:  dlstudy check cnn.corr-valid:3 --answer "-2 0 -1; 0 3 0; 1 -2 -4"
     """
     from dlstudy.answers.expr import visible
     from dlstudy.bank import load_bank, split_ref

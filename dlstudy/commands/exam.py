@@ -25,8 +25,7 @@ def exam(
 ) -> None:
     """A timed mock exam, graded at the end with the solutions of the questions missed.
 
-    No feedback until the end (or until time runs out); the remaining time is shown with every
-    question.
+    No feedback until the end (or until time runs out); the remaining time is shown with every question.
 
     Example:  dlstudy exam --minutes 20 --n 8
     """

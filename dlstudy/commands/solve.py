@@ -12,7 +12,8 @@ EPILOG = (
     "  dlstudy solve conv2d --help\n\n"
     '  dlstudy solve conv2d input="1 2 3; 4 5 6; 7 8 9" kernel="1 0; 0 -1" --steps\n\n'
     "  dlstudy solve kl p=[1/2,1/2] q=[1/4,3/4] --answer 0.1438\n\n"
-    "  dlstudy solve value-iteration mdp=@gridworld.json sweeps=3 --json"
+    "  dlstudy solve value-iteration mdp=two-state sweeps=3 --json\n\n"
+    "An MDP is a bundled example (sutton-barto-4x4, corridor, two-state) or @file.json / @file.toml."
 )
 
 

@@ -9,7 +9,7 @@ from dlstudy.app import app
 
 EPILOG = (
     "Examples:\n\n"
-    "  dlstudy verify                      (whole catalogue: table by section, then errata)\n\n"
+    "  dlstudy verify                      # the whole catalogue: a table by section, then errata\n\n"
     "  dlstudy verify gan-objectives --show\n\n"
     "  dlstudy verify --section gan --json\n\n"
     '  dlstudy verify --claim "diff(tanh(x), x) == 1 - tanh(x)**2"\n\n'

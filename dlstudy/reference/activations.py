@@ -145,8 +145,12 @@ def sigmoid_derivative(x: np.ndarray) -> Solution:
     ss = sigma(s)
     steps = [
         Step("σ(x)", out(s)),
-        Step("1 - σ(x)", out(1.0 - s)),
-        Step("σ'(x) = σ(x)(1 - σ(x))", out(d), f"{format_array(s)} · {format_array(1.0 - s)}"),
+        Step("1 − σ(x)", out(1.0 - s)),
+        Step(
+            "σ'(x) = σ(x)(1 − σ(x))",
+            out(d),
+            f"{format_array(s, 6)}·{format_array(1.0 - s, 6)} = {format_array(d, 6)}",
+        ),
     ]
     mistakes = [
         Mistake(
@@ -224,7 +228,9 @@ def tanh_derivative(x: np.ndarray) -> Solution:
     steps = [
         Step("tanh(x)", out(t)),
         Step("tanh²(x)", out(t**2)),
-        Step("tanh'(x) = 1 - tanh²(x)", out(d), f"1 - {format_array(t**2)}"),
+        Step(
+            "tanh'(x) = 1 − tanh²(x)", out(d), f"1 − {format_array(t**2, 6)} = {format_array(d, 6)}"
+        ),
     ]
     mistakes = [
         Mistake(
@@ -264,7 +270,7 @@ def relu(x: np.ndarray) -> Solution:
     """
     x = as_array(x, "x")
     r = np.maximum(x, 0.0)
-    steps = [Step("g(x) = max{0, x}", out(r), f"max{{0, {format_array(x)}}}")]
+    steps = [Step("g(z) = max{0, z}", out(r), f"max{{0, {format_array(x)}}}")]
     mistakes = [Mistake("abs", "ReLU sets negative inputs to 0; |x| keeps them", out(np.abs(x)))]
     return Solution(out(r), steps, mistakes)
 
@@ -300,7 +306,15 @@ def relu_derivative(x: np.ndarray, at_zero: float = 0.0) -> Solution:
             f"at_zero: expected a subgradient in [0, 1], got {format_number(at_zero)}"
         )
     d = np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_zero))
-    steps = [Step("g'(x) = 1 where x > 0, 0 where x < 0", out(d))]
+    zeros = bool(np.any(x == 0))
+    steps = [
+        Step(
+            "g'(z) = 1 where z > 0, 0 where z < 0"
+            + (f", {format_number(at_zero)} at z = 0 (the convention)" if zeros else ""),
+            out(d),
+            f"z = {format_array(x)}",
+        )
+    ]
     mistakes = [
         Mistake(
             "relu-value",

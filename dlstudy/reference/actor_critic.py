@@ -9,12 +9,20 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.divergences import kl_terms
 from dlstudy.reference.dqn import batch_matrix, batch_vector, done_vector
 from dlstudy.reference.mdp import check_gamma
 from dlstudy.reference.policy_gradient import softmax_rows
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_float, reference
+from dlstudy.reference.registry import (
+    ASIDE,
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_float,
+    reference,
+)
 from dlstudy.reference.td import check_rate
 
 f = format_number
@@ -47,13 +55,22 @@ def actor_critic_td(
     g = check_gamma(gamma)
     boot = 0.0 if done else g * v_next
     delta = r + boot - v_s
-    steps = [
-        Step(
-            "δ = r + γ (1 - done) V(s') - V(s)",
-            delta,
-            f"{f(r)} + {f(g)}·{0 if done else 1}·{f(v_next)} - {f(v_s)} = {f(delta)}",
-        )
-    ]
+    if done:
+        steps = [
+            Step(
+                "δ = r − V(s) (s' is terminal: V(s') counts as 0)",
+                delta,
+                f"{f(r)} − {format_factor(v_s)} = {f(delta)}",
+            )
+        ]
+    else:
+        steps = [
+            Step(
+                "δ = r + γ V(s') − V(s)",
+                delta,
+                f"{f(r)} + {f(g)}·{format_factor(v_next)} − {format_factor(v_s)} = {f(delta)}",
+            )
+        ]
     mistakes = [Mistake("sign-flipped", "δ = target - V(s), not V(s) - target", -delta)]
     if done:
         mistakes.append(
@@ -202,11 +219,32 @@ def trpo_step(pi_old: Any, pi_new: Any, actions: Any, advantage: Any, delta: flo
     ratio = p_new[idx] / p_old[idx]
     kl = kl_rows(p_old, p_new)
     result = quantities(ratio, kl)
+    surrogate = ("surrogate",)
+    one = n == 1
+    kl_detail = (
+        " + ".join(
+            f"{f(a)}·log({f(a)}/{f(b)})" for a, b in zip(p_old[0], p_new[0], strict=True) if a > 0
+        )
+        + f" = {f(float(kl[0]))}"
+        if one
+        else ""
+    )
     steps = [
-        Step("ratios r_t = π_new(a_t|s_t) / π_old(a_t|s_t)", ratio),
-        Step("surrogate = mean r_t A_t", result["surrogate"]),
-        Step("KL(π_old(·|s_t) || π_new(·|s_t)) per sample (nats)", kl),
-        Step(f"mean KL = {f(result['mean_kl'])} ≤ δ = {f(d)}?", result["feasible"]),
+        Step("ratios r_t = π_new(a_t|s_t) / π_old(a_t|s_t)", ratio, part=surrogate),
+        Step("surrogate = mean r_t A_t", result["surrogate"], part=surrogate),
+        Step(
+            "KL(π_old ‖ π_new) = Σ_a π_old log(π_old/π_new) (nats)"
+            if one
+            else "KL(π_old(·|s_t) ‖ π_new(·|s_t)) per sample (nats)",
+            float(kl[0]) if one else kl,
+            kl_detail,
+            part=("mean_kl", "feasible"),
+        ),
+        Step(
+            f"{'KL' if one else 'mean KL'} = {f(result['mean_kl'])} ≤ δ = {f(d)}?",
+            result["feasible"],
+            part="feasible",
+        ),
     ]
     mistakes = []
     inv = np.where(p_new[idx] > 0, p_old[idx] / np.where(p_new[idx] > 0, p_new[idx], 1), np.inf)
@@ -275,7 +313,7 @@ def ppo_clip(ratio: Any, advantage: Any, epsilon: float = 0.2) -> Solution:
         Step("clip(r, 1-ε, 1+ε)", clipped_r),
         Step("clip(r, 1-ε, 1+ε)·A", clipped_r * a),
         Step("min of the two", obj),
-        Step("batch mean", float(obj.mean())),
+        Step("batch mean", float(obj.mean()), part=ASIDE),
     ]
     mistakes = [
         Mistake(
@@ -385,7 +423,12 @@ def ddpg_soft_update(target: np.ndarray, online: np.ndarray, tau: float) -> Solu
         raise DlstudyError(f"online: expected shape {target.shape} like target, got {online.shape}")
     t = check_rate(tau, "tau")
     new = t * online + (1 - t) * target
-    steps = [Step("θ' ← τ θ + (1 - τ) θ'", new, f"{f(t)}·θ + {f(1 - t)}·θ'")]
+    flat_new, flat_t, flat_o = np.ravel(new), np.ravel(target), np.ravel(online)
+    detail = "; ".join(
+        f"{f(t)}·{format_factor(o)} + {f(1 - t)}·{format_factor(x)} = {f(v)}"
+        for o, x, v in list(zip(flat_o, flat_t, flat_new, strict=True))[:6]
+    )
+    steps = [Step("θ' ← τ θ + (1 − τ) θ'", new, detail)]
     mistakes = [
         Mistake(
             "tau-swapped",
@@ -417,7 +460,16 @@ def ddpg_critic_target(r: Any, q_next: Any, done: Any, gamma: float) -> Solution
     d = done_vector(done, rv.size)
     g = check_gamma(gamma)
     y = rv + g * (1 - d) * qn
-    steps = [Step("y = r + γ (1 - d) Q'(s', μ'(s'))", y)]
+    steps = [
+        Step(
+            "y = r + γ (1 − d) Q'(s', μ'(s'))",
+            y,
+            "; ".join(
+                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{format_factor(qn[i])} = {f(y[i])}"
+                for i in range(rv.size)
+            ),
+        )
+    ]
     mistakes = []
     if d.any():
         mistakes.append(

@@ -18,7 +18,15 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
+from dlstudy.reference.registry import (
+    ASIDE,
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    finite_result,
+    reference,
+)
 
 _DIVISORS = ("n", "n-1")
 
@@ -70,12 +78,19 @@ def pca_fit(X: np.ndarray, k: int, ddof: int = 0, centre: bool = True) -> dict[s
     sv = np.zeros(d)
     sv[: s.size] = s
     eigenvalues = sv**2 / (n - ddof)
+    # rounding noise (λ = 5e−34 for rank-deficient data) is an exact 0
+    top = float(eigenvalues.max())
+    if np.isfinite(top):  # (an overflow stays visible: the domain error reports it)
+        eigenvalues[eigenvalues <= 1e-12 * max(top, 1e-300)] = 0.0
     components = orient(Vt[:k])
     # z_n = W (x_n - x̄): projection onto the k components
     Z = Xc @ components.T
     # x̂_n = Wᵀ z_n + x̄
     X_hat = Z @ components + mean
     error = float(((X - X_hat) ** 2).sum())
+    scale = float((Xc**2).sum())
+    if np.isfinite(scale) and error <= 1e-12 * max(1.0, scale):  # exact, up to rounding
+        error = 0.0
     total = float(eigenvalues.sum())
     ratio = float(eigenvalues[:k].sum() / total) if total > 0 else 1.0
     return {
@@ -133,27 +148,42 @@ def pca(x: np.ndarray, k: int, divisor: str = "n") -> Solution:
     ddof = _ddof(divisor)
     fit = pca_fit(X, k, ddof)
     lam = fit["eigenvalues"]
-    div = "n" if ddof == 0 else "n-1"
+    div = "n" if ddof == 0 else "n − 1"
+    fitted = ("components", "projection", "reconstruction", "error", "error_per_sample")
+    kept_text = " + ".join(format_number(v, 6) for v in lam[:k])
+    kept_text = f"({kept_text})" if k > 1 else kept_text
     steps = [
         Step("mean x̄", fit["mean"]),
         Step(
-            f"covariance S = X_cᵀX_c/({div})", (X - fit["mean"]).T @ (X - fit["mean"]) / (n - ddof)
+            f"covariance S = (1/{div if ddof == 0 else f'({div})'})·Σ_n (x_n − x̄)(x_n − x̄)ᵀ",
+            (X - fit["mean"]).T @ (X - fit["mean"]) / (n - ddof),
         ),
-        Step("eigenvalues λ_1 >= ... >= λ_d of S", lam),
-        Step(f"components W: the top {k} eigenvectors (rows)", fit["components"]),
-        Step("projection z_n = W(x_n - x̄) (rows)", fit["projection"]),
-        Step("reconstruction x̂_n = Wᵀz_n + x̄ (rows)", fit["reconstruction"]),
-        Step("error Σ_n ‖x_n - x̂_n‖²", fit["error"]),
+        Step("λ = the eigenvalues of S, largest first", lam),
+        Step(
+            f"W = the top {k} eigenvector{'s' if k > 1 else ''} of S, as rows",
+            fit["components"],
+            part=fitted,
+        ),
+        Step("projection z_n = W(x_n − x̄) (rows)", fit["projection"], part=fitted[1:]),
+        Step("reconstruction x̂_n = Wᵀz_n + x̄ (rows)", fit["reconstruction"], part=fitted[2:]),
+        Step("error Σ_n ‖x_n − x̂_n‖²", fit["error"], part=fitted[3:]),
         Step(
             "error per sample = error/n",
             fit["error_per_sample"],
             (
-                f"= Σ_(i>k) λ_i = {format_number(lam[k:].sum())}"
+                f"Σ_(i>k) λ_i = {format_number(lam[k:].sum())}"
                 if ddof == 0
-                else f"= (n-1)/n · Σ_(i>k) λ_i = {format_number((n - 1) / n * lam[k:].sum())}"
+                else f"(n − 1)/n · Σ_(i>k) λ_i = {format_number((n - 1) / n * lam[k:].sum())}"
             ),
+            part=fitted[4:],
         ),
-        Step("explained variance ratio Σ_(i<=k) λ_i / Σ λ_i", fit["explained_variance_ratio"]),
+        Step(
+            "explained variance ratio Σ_(i≤k) λ_i / Σ_i λ_i",
+            fit["explained_variance_ratio"],
+            f"({kept_text})/{format_number(lam.sum(), 6)} = "
+            f"{format_number(fit['explained_variance_ratio'], 6)}",
+            part="explained_variance_ratio",
+        ),
     ]
     if k < d and abs(lam[k - 1] - lam[k]) <= 1e-9 * max(1.0, lam[0]):
         steps.append(
@@ -271,14 +301,21 @@ def linear_autoencoder(
     P = Vk @ Vk.T
     min_error = float(lam[k:].sum())
     steps = [
-        Step("covariance Σ", S),
-        Step("eigenvalues λ_1 >= ... >= λ_d", lam),
-        Step(f"top-{k} eigenvectors V_k (columns)", orient(Vk.T).T),
-        Step("optimal D E = V_k V_kᵀ (projector onto the PCA subspace)", P),
+        Step("covariance Σ", S, part="" if x is not None else ASIDE),
+        Step("λ = the eigenvalues of Σ, largest first", lam),
+        Step(f"V_k: the top {k} eigenvectors (columns)", orient(Vk.T).T, part="projector"),
         Step(
-            "min error E‖x - x̂‖² = Σ_(i>k) λ_i",
+            "optimal decoder·encoder = V_k V_kᵀ (projector onto the PCA subspace)",
+            P,
+            part="projector",
+        ),
+        Step(
+            "min error E‖x − x̂‖² = Σ_(i>k) λ_i (the discarded eigenvalues)",
             min_error,
-            " + ".join(format_number(v) for v in lam[k:]) or "0",
+            " + ".join(format_number(v, 6) for v in lam[k:]) + f" = {format_number(min_error, 6)}"
+            if d - k > 1
+            else "",
+            part="min_error",
         ),
     ]
     mistakes = [

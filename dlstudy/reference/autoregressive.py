@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlstudy.errors import DlstudyError
+from dlstudy.output import format_factor
 from dlstudy.reference.registry import (
     Mistake,
     Solution,
@@ -77,12 +78,23 @@ def ar_log_likelihood(joint: np.ndarray, x: np.ndarray) -> Solution:
             raise DlstudyError(
                 f"p(x_{i + 1} | x_<{i + 1}) = 0: x has probability 0, its log-likelihood is −∞"
             )
-        steps.append(
-            Step(f"p(x{i + 1} = {xv[i]} | x_<{i + 1}) = {marg:.4g}/{prefix_prob:.4g}", float(cond))
-        )
+        given = ", ".join(f"x{j + 1} = {xv[j]}" for j in range(i))
+        what = f"p(x{i + 1} = {xv[i]} | {given})" if given else f"p(x{i + 1} = {xv[i]})"
+        if i:
+            detail = f"{marg:.4g}/{prefix_prob:.4g} = {float(cond):.6g}"
+        else:  # p(x1) sums the joint over the later variables
+            entries = np.ravel(table[tuple(xv[:1])])
+            detail = " + ".join(f"{v:.4g}" for v in entries) + f" = {marg:.4g}"
+        steps.append(Step(what, float(cond), detail))
         total += float(np.log(cond))
         prefix_prob = float(marg)
-    steps.append(Step("log p(x) = Σ log p(x_i | x_<i)", total))
+    steps.append(
+        Step(
+            "log p(x) = Σ_i log p(x_i | x_<i)",
+            total,
+            " + ".join(f"log {step.value:.4g}" for step in steps) + f" = {total:.6g}",
+        )
+    )
     mistakes = [
         Mistake(
             "conditioning-on-x-le-i",
@@ -219,8 +231,10 @@ def made_masks(input_degrees: np.ndarray, hidden_degrees: list) -> Solution:
         layers.append(hv)
     masks = made_masks_from_degrees(deg, layers)
     dep = _dependencies(masks)
-    steps = [Step(f"mask of hidden layer {i + 1} (m_k ≥ m_j)", m) for i, m in enumerate(masks[:-1])]
-    steps.append(Step("output mask (d > m_k, strict)", masks[-1]))
+    steps = [
+        Step(f"mask of hidden layer {i + 1} (m(k) ≥ m(j))", m) for i, m in enumerate(masks[:-1])
+    ]
+    steps.append(Step("output mask (m(d) > m(k), strict)", masks[-1]))
     steps.append(Step("dependencies: output i ← input j", dep))
     wrong = _dependencies(made_masks_from_degrees(deg, layers, strict_output=False))
     mistakes = [
@@ -292,7 +306,10 @@ def pixelcnn_mask(
     result = m[0, 0] if (c_in == 1 and c_out == 1 and not rgb) else m
     other = "B" if mask_type == "A" else "A"
     wrong = pixelcnn_mask_array(k, other, c_in, c_out, rgb)
-    steps = [Step("rows above the centre: 1; centre row left of the centre: 1", m[0, 0])]
+    where = "left of the centre" + (" and the centre itself" if mask_type == "B" else "")
+    steps = [
+        Step(f"mask {mask_type}: 1 on every row above the centre and, on its row, {where}", m[0, 0])
+    ]
     mistakes = [
         Mistake(
             f"mask-{other}-for-{mask_type}",
@@ -390,8 +407,8 @@ def wavenet_receptive_field(dilations: list, k: int = 2) -> Solution:
     ds = [int(v) for v in d]
     r, steps = 1, []
     for i, di in enumerate(ds):
+        steps.append(Step(f"layer {i + 1}: r = {r} + ({k} − 1)·{di}", r + (k - 1) * di))
         r += (k - 1) * di
-        steps.append(Step(f"layer {i + 1}: r += (k − 1)·d = {k - 1}·{di}", r))
     checkpoints = [(f"layer {i + 1}", s.value) for i, s in enumerate(steps)]
     mistakes = [
         Mistake(
@@ -430,8 +447,10 @@ def causal_conv1d(x: np.ndarray, w: np.ndarray, dilation: int = 1) -> Solution:
     y = xp[idx] @ wv
     steps = [Step(f"left-pad {pad} zeros", xp)]
     for t in range(xv.size):
-        terms = " + ".join(f"{wv[i]:g}·{xp[t + i * dilation]:g}" for i in range(k))
-        steps.append(Step(f"y[{t}]", float(y[t]), terms))
+        terms = " + ".join(
+            f"{format_factor(wv[i])}·{format_factor(xp[t + i * dilation])}" for i in range(k)
+        )
+        steps.append(Step(f"y[{t}]", float(y[t]), f"{terms} = {float(y[t]):g}"))
     # the non-causal "same" padding: (k − 1)d split on both sides
     left = pad // 2
     xs = np.concatenate([np.zeros(left), xv, np.zeros(pad - left)])

@@ -178,6 +178,10 @@ def backward(
     return out
 
 
+#: How the notes write each activation in a formula.
+_F_NAME = {"relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "linear": "linear"}
+
+
 def _forward_steps(zs: list[np.ndarray], acts: list[np.ndarray], net: Net) -> list[Step]:
     steps = [Step("a^0 = x", acts[0])]
     for i in range(net.L):
@@ -186,11 +190,19 @@ def _forward_steps(zs: list[np.ndarray], acts: list[np.ndarray], net: Net) -> li
             Step(
                 f"z^{n} = W^{n} a^{n - 1} + b^{n}",
                 zs[i],
-                f"{format_array(net.W[i])}·{format_array(acts[i])} + {format_array(net.b[i])}",
+                f"{format_array(net.W[i])}·{format_array(acts[i])} + {format_array(net.b[i])} = "
+                f"{format_array(zs[i], 6)}",
             )
         )
-        steps.append(Step(f"a^{n} = {net.f[i]}(z^{n})", acts[i + 1]))
+        f = net.f[i]
+        label = f"a^{n} = z^{n} (linear)" if f == "linear" else f"a^{n} = {_F_NAME[f]}(z^{n})"
+        steps.append(Step(label, acts[i + 1]))
     return steps
+
+
+def _gradient_parts(layer: int) -> tuple[str, ...]:
+    """The result keys that need δ^layer: every δ, ∂W and ∂b of this layer and the ones below."""
+    return tuple(f"{key}{j}" for j in range(1, layer + 1) for key in ("delta", "dW", "db"))
 
 
 @reference(
@@ -316,25 +328,50 @@ def mlp_backward(
     result = backward(zs, acts, y, net, key)
     L = net.L
     steps = _forward_steps(zs, acts, net)
-    steps.append(Step("C", result["loss"], _convention(net, key).split("; ")[-1]))
+    loss_text = (
+        f"C = ½‖a^{L} − y‖²"
+        if key == "squared"
+        else f"C = −Σ [y log a^{L} + (1 − y) log(1 − a^{L})]"
+    )
+    steps.append(Step(loss_text, result["loss"], part="loss"))
     if key == "bce":
         steps.append(
-            Step(f"δ^{L} = a^{L} - y (cross-entropy with a sigmoid output)", result[f"delta{L}"])
+            Step(
+                f"δ^{L} = a^{L} − y (cross-entropy with a sigmoid output: σ' cancels)",
+                result[f"delta{L}"],
+                part=_gradient_parts(L),
+            )
         )
-    else:
+    elif net.f[-1] == "linear":
         steps.append(
             Step(
-                f"δ^{L} = (a^{L} - y) ⊙ {net.f[-1]}'(z^{L})",
+                f"δ^{L} = a^{L} − y (linear output)",
                 result[f"delta{L}"],
-                f"{format_array(acts[-1] - y)} ⊙ {format_array(act_prime(zs[-1], net.f[-1]))}",
+                f"{format_array(acts[-1])} − {format_array(y)} = {format_array(result[f'delta{L}'], 6)}",
+                part=_gradient_parts(L),
+            )
+        )
+    else:
+        f = _F_NAME[net.f[-1]]
+        steps.append(
+            Step(
+                f"δ^{L} = (a^{L} − y) ⊙ {f}'(z^{L})",
+                result[f"delta{L}"],
+                f"{format_array(acts[-1] - y)} ⊙ {format_array(act_prime(zs[-1], net.f[-1]))} = "
+                f"{format_array(result[f'delta{L}'], 6)}",
+                part=_gradient_parts(L),
             )
         )
     for i in range(L - 1, 0, -1):
+        f = _F_NAME[net.f[i - 1]]
         steps.append(
             Step(
-                f"δ^{i} = (W^{i + 1})ᵀ δ^{i + 1} ⊙ {net.f[i - 1]}'(z^{i})",
+                f"δ^{i} = (W^{i + 1})ᵀ δ^{i + 1} ⊙ {f}'(z^{i})",
                 result[f"delta{i}"],
-                f"{format_array(net.W[i].T @ result[f'delta{i + 1}'])} ⊙ {format_array(act_prime(zs[i - 1], net.f[i - 1]))}",
+                f"{format_array(net.W[i].T @ result[f'delta{i + 1}'])} ⊙ "
+                f"{format_array(act_prime(zs[i - 1], net.f[i - 1]))} = "
+                f"{format_array(result[f'delta{i}'], 6)}",
+                part=_gradient_parts(i),
             )
         )
     for i in range(1, L + 1):
@@ -343,9 +380,10 @@ def mlp_backward(
                 f"∂C/∂W^{i} = δ^{i} (a^{i - 1})ᵀ",
                 result[f"dW{i}"],
                 f"{format_array(result[f'delta{i}'])} ⊗ {format_array(acts[i - 1])}",
+                part=f"dW{i}",
             )
         )
-        steps.append(Step(f"∂C/∂b^{i} = δ^{i}", result[f"db{i}"]))
+        steps.append(Step(f"∂C/∂b^{i} = δ^{i}", result[f"db{i}"], part=f"db{i}"))
     checkpoints = [(f"δ^{i}", result[f"delta{i}"]) for i in range(L, 0, -1)]
     mistakes = [
         Mistake(

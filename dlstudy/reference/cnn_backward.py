@@ -1,13 +1,13 @@
 """CNN backward pass and parameter update (notes: CNN › CNN-Backward Pass, CNN-Parameter Update).
 
-For a correlation layer ``z^l = corr(z^{l-1}, W) + b`` and upstream gradient ``δ^l = ∂C/∂z^l``:
+For a correlation layer ``z^l = corr(z^(l−1), W) + b`` and upstream gradient ``δ^l = ∂C/∂z^l``:
 
 .. math::
 
-    δ^{l-1}_{ij} = \\sum_{i'j'} δ^l_{i'j'} W_{i'-i,\\,j'-j}
+    δ^(l−1)_{ij} = \\sum_{i'j'} δ^l_{i'j'} W_{i'-i,\\,j'-j}
                  = \\text{full-corr}(δ^l, \\mathrm{rot}_{180}(W)) = \\text{full-conv}(δ^l, W),
 
-    \\frac{∂C}{∂W_{mn}} = \\sum_{ij} δ^l_{ij}\\, z^{l-1}_{i+m,\\,j+n} = \\text{corr}(z^{l-1}, δ^l),
+    \\frac{∂C}{∂W_{mn}} = \\sum_{ij} δ^l_{ij}\\, z^(l−1)_{i+m,\\,j+n} = \\text{corr}(z^(l−1), δ^l),
     \\qquad \\frac{∂C}{∂b} = \\sum_{ij} δ^l_{ij}.
 
 With stride ``s`` the same holds with ``s-1`` zeros inserted between the entries of ``δ^l``; with
@@ -36,11 +36,19 @@ from dlstudy.reference.convolution import (
     scatter_terms,
     sum_text,
 )
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import (
+    ASIDE,
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    plural,
+    reference,
+)
 
 CONVENTION = (
-    "forward z^l = corr(z^{l-1}, W) + b as torch's conv2d (no kernel flip in the forward pass); "
-    "δ^{l-1} = full correlation of δ^l with rot180(W); ∂W = corr(z^{l-1}, δ^l); ∂b = Σ δ^l "
+    "forward z^l = corr(z^(l−1), W) + b as torch's conv2d (no kernel flip in the forward pass); "
+    "δ^(l−1) = full correlation of δ^l with rot180(W); ∂W = corr(z^(l−1), δ^l); ∂b = Σ δ^l "
     "(sum over positions, no averaging)"
 )
 
@@ -58,10 +66,10 @@ def _full_delta(
     rotate: bool = True,
     full: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """δ^{l-1} the way a student computes it: dilate δ^l by the stride, pad it for a full
+    """δ^(l−1) the way a student computes it: dilate δ^l by the stride, pad it for a full
     correlation, slide rot180(W) (dilated) over it, drop the padding border.
 
-    Returns (padded δ^l (1, O, ., .), the kernel used (C, O, ., .), δ^{l-1} (1, C, ., .)).
+    Returns (padded δ^l (1, O, ., .), the kernel used (C, O, ., .), δ^(l−1) (1, C, ., .)).
     With ``full=False`` (a wrong method) no padding and no cropping.
     """
     wd = dilate_kernel(w4, dilation)  # (O, C, span_h, span_w)
@@ -99,15 +107,23 @@ def _entry_steps(
     values4: np.ndarray,
     ndim: int,
     terms: dict[tuple[int, ...], list[tuple[float, float]]],
+    part: str,
 ) -> list[Step]:
     steps = []
     for count, idx in enumerate(np.ndindex(*values4.shape)):
         if count == MAX_ENTRIES:
-            steps.append(Step("…", None, f"{values4.size - MAX_ENTRIES} more entries the same way"))
+            steps.append(
+                Step("…", None, f"{values4.size - MAX_ENTRIES} more entries the same way", part)
+            )
             break
         value = float(values4[idx])
         steps.append(
-            Step(f"{name}{index_text(idx[4 - ndim :])}", value, sum_text(terms.get(idx, []), value))
+            Step(
+                f"{name}{index_text(idx[4 - ndim :])}",
+                value,
+                sum_text(terms.get(idx, []), value),
+                part,
+            )
         )
     return steps
 
@@ -115,10 +131,10 @@ def _entry_steps(
 @reference(
     "conv2d-backward",
     section="cnn-backward",
-    summary="δ^{l-1} (full correlation of δ^l with rot180(W)), ∂W = corr(z^{l-1}, δ^l) and ∂b "
+    summary="δ^(l−1) (full correlation of δ^l with rot180(W)), ∂W = corr(z^(l−1), δ^l) and ∂b "
     "for a conv layer",
     params_help={
-        "input": "z^{l-1}: the forward input (H×W, C×H×W)",
+        "input": "z^(l−1): the forward input (H×W, C×H×W)",
         "kernel": "W: kh×kw, C×kh×kw, or O×C×kh×kw",
         "delta": "δ^l = ∂C/∂z^l: the upstream gradient, shaped like the forward output",
         "stride": "forward stride",
@@ -134,23 +150,23 @@ def conv2d_backward_ref(
     padding: int | str = 0,
     dilation: int = 1,
 ) -> Solution:
-    """Backward pass of ``z^l = corr(z^{l-1}, W) + b``.
+    """Backward pass of ``z^l = corr(z^(l−1), W) + b``.
 
     .. math::
 
-        δ^{l-1} = \\text{full-corr}(δ^l, \\mathrm{rot}_{180}(W)), \\quad
-        ∂W = \\text{corr}(z^{l-1}, δ^l), \\quad ∂b = \\sum δ^l
+        δ^(l−1) = \\text{full-corr}(δ^l, \\mathrm{rot}_{180}(W)), \\quad
+        ∂W = \\text{corr}(z^(l−1), δ^l), \\quad ∂b = \\sum δ^l
 
     Parameters
     ----------
-    input : z^{l-1}, (H, W) or (C, H, W) (or a vector).
+    input : z^(l−1), (H, W) or (C, H, W) (or a vector).
     kernel : W, (kh, kw), (C, kh, kw) or (O, C, kh, kw).
     delta : δ^l, (Ho, Wo) or (O, Ho, Wo): the forward output's shape.
     stride, padding, dilation : of the forward layer.
 
     Returns
     -------
-    Solution whose result is ``{"delta_prev": δ^{l-1} (input's shape), "dW": ∂W (kernel's shape),
+    Solution whose result is ``{"delta_prev": δ^(l−1) (input's shape), "dW": ∂W (kernel's shape),
     "db": ∂b (a number, or a vector of O)}``.
     """
     x4, w4, layout = conv_operands(input_, kernel)
@@ -171,27 +187,45 @@ def conv2d_backward_ref(
     dx4, dw4, db = conv2d_backward(x4, w4, d4, stride_, pads, dil)
     result = _result(dx4, dw4, db, in_ndim, k_ndim, layout)
 
-    steps: list[Step] = [Step("forward output size", list(expected), "the shape of δ^l")]
+    steps: list[Step] = [
+        Step("forward output size", list(expected), "the shape of δ^l", part=ASIDE)
+    ]
     padded, kernel_used, _ = _full_delta(d4, w4, in_hw, stride_, pads, dil)
     if w4.shape[0] == 1 and w4.shape[1] == 1:
         if stride_ != (1, 1):
             steps.append(
                 Step(
-                    "δ^l with s-1 zeros between entries", _user(dilate_kernel(d4, stride_), in_ndim)
+                    f"δ^l with {plural(stride_[0] - 1, 'zero')} between its entries "
+                    f"(stride {stride_[0]})",
+                    _user(dilate_kernel(d4, stride_), in_ndim),
+                    part="delta_prev",
                 )
             )
+        ring = dilate_kernel(w4, dil).shape[2] - 1
+        extra = padded.shape[2] - dilate_kernel(d4, stride_).shape[2] - 2 * ring
         steps.append(
             Step(
                 "δ^l zero-padded for the full correlation",
                 _user(padded, in_ndim),
-                "d(k-1) zeros on each side",
+                f"{plural(ring, 'ring')} of zeros around it (kernel size − 1)"
+                + (f", {extra} more at the bottom and right" if extra > 0 else ""),
+                part="delta_prev",
             )
         )
-        steps.append(Step("rot180(W)", _user(kernel_used, k_ndim), "the kernel rotated by 180°"))
+        steps.append(
+            Step(
+                "rot180(W)",
+                _user(kernel_used, k_ndim),
+                "the kernel rotated by 180°",
+                part="delta_prev",
+            )
+        )
     fwd_terms = scatter_terms(
         d4, w4, stride_, (pads[0][0], pads[1][0]), dil, in_hw
-    )  # δ^l[o,i,j]·W[o,c,m,n] into δ^{l-1}[c, ...]
-    steps += _entry_steps("δ^(l-1)", dx4, in_ndim, {(0, *k): v for k, v in fwd_terms.items()})
+    )  # δ^l[o,i,j]·W[o,c,m,n] into δ^(l−1)[c, ...]
+    steps += _entry_steps(
+        "δ^(l−1)", dx4, in_ndim, {(0, *k): v for k, v in fwd_terms.items()}, "delta_prev"
+    )
     xp = _pad(x4, pads)
     dw_terms = {
         (o, c, m, n): [
@@ -204,15 +238,22 @@ def conv2d_backward_ref(
         ]
         for o, c, m, n in np.ndindex(*w4.shape)
     }
-    steps += _entry_steps("∂W", dw4, k_ndim, dw_terms)
     steps.append(
         Step(
-            "∂b",
+            "slide δ^l over z^(l−1) (no flip): ∂C/∂W[m,n] = Σ δ^l[i,j]·z^(l−1)[i+m, j+n]",
+            part="dW",
+        )
+    )
+    steps += _entry_steps("∂C/∂W", dw4, k_ndim, dw_terms, "dW")
+    steps.append(
+        Step(
+            "∂C/∂b",
             result["db"],
             "; ".join(
                 f"Σ δ^l[{o}] = {float(db[o]):g}" if w4.shape[0] > 1 else f"Σ δ^l = {float(db[o]):g}"
                 for o in range(w4.shape[0])
             ),
+            part="db",
         )
     )
 
@@ -227,21 +268,21 @@ def conv2d_backward_ref(
     if valid.shape[2] >= 1 and valid.shape[3] >= 1:
         add(
             "valid-instead-of-full",
-            "you used a valid correlation: δ^{l-1} needs the FULL correlation (pad δ^l with k-1 "
+            "you used a valid correlation: δ^(l−1) needs the FULL correlation (pad δ^l with k − 1 "
             "zeros) so that it has the input's shape",
             delta_prev=_user(valid, in_ndim),
         )
     _, _, no_flip = _full_delta(d4, w4, in_hw, stride_, pads, dil, rotate=False)
     add(
         "no-flip",
-        "you slid W without rotating it (or rotated it twice): δ^{l-1} is the full correlation "
+        "you slid W without rotating it (or rotated it twice): δ^(l−1) is the full correlation "
         "of δ^l with rot180(W), i.e. the full convolution with W",
         delta_prev=_user(no_flip, in_ndim),
     )
     if stride_ == (1, 1) and dil == (1, 1):
 
         def per_pair(kernels: np.ndarray) -> np.ndarray:
-            """corr(z^{l-1}[c], kernels[o, c]) for every (o, c)."""
+            """corr(z^(l−1)[c], kernels[o, c]) for every (o, c)."""
             return np.stack(
                 [
                     np.stack(
@@ -254,18 +295,18 @@ def conv2d_backward_ref(
                 ]
             )
 
-        # δ^l rotated by 180° (a convolution): corr(z^{l-1}, rot180(δ^l)).
+        # δ^l rotated by 180° (a convolution): corr(z^(l−1), rot180(δ^l)).
         rotated = np.repeat(d4[0, :, None, ::-1, ::-1], w4.shape[1], axis=1)
         add(
             "dW-flipped",
-            "you convolved (rotated δ^l): ∂W is the correlation of z^{l-1} with δ^l, nothing is "
+            "you convolved (rotated δ^l): ∂W is the correlation of z^(l−1) with δ^l, nothing is "
             "rotated",
             dW=_user(per_pair(rotated), k_ndim),
         )
-        # The kernel W in the place of δ^l: corr(z^{l-1}, W), shaped like the forward output.
+        # The kernel W in the place of δ^l: corr(z^(l−1), W), shaped like the forward output.
         add(
             "W-instead-of-delta",
-            "∂W slides δ^l (not W) over z^{l-1}: ∂W[m,n] = Σ δ^l[i,j]·z^{l-1}[i+m, j+n]",
+            "∂W slides δ^l (not W) over z^(l−1): ∂W[m,n] = Σ δ^l[i,j]·z^(l−1)[i+m, j+n]",
             dW=_user(per_pair(w4), k_ndim),
         )
     return Solution(result, steps, mistakes, convention=CONVENTION)

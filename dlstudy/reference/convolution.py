@@ -24,8 +24,16 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_float, reference
+from dlstudy.output import format_factor, format_number
+from dlstudy.reference.registry import (
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_float,
+    plural,
+    reference,
+)
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]  # ((top, bottom), (left, right))
@@ -501,8 +509,7 @@ def output_shape(x: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilatio
 
 def num(v: float) -> str:
     """A number inside a product: ``-1`` is written ``(-1)``."""
-    text = format_number(float(v), 4)
-    return f"({text})" if text.startswith("-") else text
+    return format_factor(float(v), 4)
 
 
 def sum_text(terms: list[tuple[float, float]], total: float, extra: float = 0.0) -> str:
@@ -667,7 +674,7 @@ def conv2d(
             Step(
                 "kernel rotated by 180°",
                 _show(np.ascontiguousarray(w_used), layout),
-                "convolution = correlation with rot180(K)",
+                "convolution = correlation with the rotated kernel",
             )
         )
     if dil != (1, 1):
@@ -675,7 +682,8 @@ def conv2d(
             Step(
                 "dilated kernel",
                 _show(dilate_kernel(w_used, dil), layout),
-                f"d-1 zeros between taps: span d(k-1)+1 = {dil[1] * (w4.shape[3] - 1) + 1}",
+                f"{plural(dil[1] - 1, 'zero')} between taps: span {dil[1]}·({w4.shape[3]} - 1) + 1 = "
+                f"{dil[1] * (w4.shape[3] - 1) + 1}",
             )
         )
     if pads != ((0, 0), (0, 0)):
@@ -751,7 +759,7 @@ def _pads_text(pads: Pads, layout: Layout) -> str:
     if layout.one_d:
         return f"{pads[1][0]} left, {pads[1][1]} right"
     if pads[0][0] == pads[0][1] == pads[1][0] == pads[1][1]:
-        return f"p = {pads[0][0]} on every side"
+        return f"{pads[0][0]} on every side"
     return f"top {pads[0][0]}, bottom {pads[0][1]}, left {pads[1][0]}, right {pads[1][1]}"
 
 
@@ -862,17 +870,23 @@ def conv_matrix(
 
     steps = []
     if mode_ == "convolution":
-        steps.append(Step("kernel rotated by 180°", _show(w_used[None, None], layout)))
-    out_text = f"{wo}" if layout.one_d else f"{ho}×{wo} = {ho * wo}"
-    in_text = f"{hw[1]}" if layout.one_d else f"{hw[0]}×{hw[1]} = {hw[0] * hw[1]}"
+        steps.append(
+            Step("kernel rotated by 180°", _show(w_used[None, None], layout), part="matrix")
+        )
+    out_text = _size_detail(hw[1], pads[1], w.shape[1], dil[1], stride_[1], wo)
+    if not layout.one_d:
+        rows_text = _size_detail(hw[0], pads[0], w.shape[0], dil[0], stride_[0], ho)
+        out_text = f"{rows_text} rows × {out_text} columns: {ho}·{wo} = {ho * wo}"
+    in_text = "" if layout.one_d else f"{hw[0]}·{hw[1]} = {hw[0] * hw[1]}"
     steps.append(Step("rows = output entries", shape[0], out_text))
     steps.append(Step("columns = input entries", shape[1], in_text))
     steps.append(
         Step(
             "matrix",
             m_,
-            "row r holds the kernel taps in the columns of the input entries output r reads"
+            "each row holds the kernel taps in the columns of the input entries its output reads"
             + ("" if layout.one_d else " (entries numbered row by row)"),
+            part="matrix",
         )
     )
     result = {"matrix": m_, "shape": shape}

@@ -212,7 +212,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> Soluti
                 suppressed.add(j)
             parts.append(f"IoU({i}, {j}) = {_f(ious[i, j])} → {verdict}")
         steps.append(
-            Step(f"keep box {i} (score {_f(s[i])})", i, "; ".join(parts) or "no boxes left")
+            Step(f"keep box {i} (score {_f(s[i])})", None, "; ".join(parts) or "no boxes left")
         )
     steps.append(Step("kept", keep))
     candidates = [
@@ -333,13 +333,15 @@ def box_regression_targets(proposal: np.ndarray, gt: np.ndarray) -> Solution:
             Step(
                 f"proposal{tag}: centre, size",
                 [px, py, pw, ph],
-                f"w = {_f(p[n, 2])} - {_f(p[n, 0])} = {_f(pw)}, h = {_f(ph)}, "
+                f"width {_f(p[n, 2])} - {_f(p[n, 0])} = {_f(pw)}, height {_f(p[n, 3])} - "
+                f"{_f(p[n, 1])} = {_f(ph)}, "
                 f"centre ({_f(px)}, {_f(py)})",
             ),
             Step(
                 f"ground truth{tag}: centre, size",
                 [gx, gy, gw, gh],
-                f"w = {_f(g[n, 2])} - {_f(g[n, 0])} = {_f(gw)}, h = {_f(gh)}, "
+                f"width {_f(g[n, 2])} - {_f(g[n, 0])} = {_f(gw)}, height {_f(g[n, 3])} - "
+                f"{_f(g[n, 1])} = {_f(gh)}, "
                 f"centre ({_f(gx)}, {_f(gy)})",
             ),
             Step(f"tx{tag}", t[n, 0], f"({_f(gx)} - {_f(px)})/{_f(pw)} = {_f(t[n, 0])}"),

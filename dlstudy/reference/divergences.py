@@ -193,9 +193,10 @@ def kl(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     ln_b, unit = log_base(base)
     terms = _finite_kl(pv, qv) / ln_b
     value = max(0.0, float(terms.sum()))  # KL >= 0: no rounding noise below 0
+    log = _log(ln_b)
     steps = [
-        Step("terms p_i log(p_i/q_i)", terms, _term_detail(pv, qv)),
-        Step(f"KL(p‖q) = Σ terms ({unit})", value),
+        Step(f"terms p_i {log}(p_i/q_i)", terms, _term_detail(pv, qv, ln_b)),
+        Step(f"D_KL(p‖q) = Σ_i p_i {log}(p_i/q_i) ({unit})", value),
     ]
     mistakes = []
     if not np.any((pv == 0) & (qv > 0)):
@@ -218,9 +219,19 @@ def kl(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     return Solution(value, steps, mistakes, convention=_unit_convention(unit))
 
 
-def _term_detail(p: np.ndarray, q: np.ndarray) -> str:
+def _log(ln_b: float) -> str:
+    """The logarithm as the notes write it for a base: log (nats), log2 (bits), log_b."""
+    if ln_b == 1.0:
+        return "log"
+    if abs(ln_b - math.log(2.0)) < 1e-15:
+        return "log2"
+    return f"log_{format_number(math.exp(ln_b), 4)}"
+
+
+def _term_detail(p: np.ndarray, q: np.ndarray, ln_b: float = 1.0) -> str:
+    log = _log(ln_b)
     parts = [
-        f"{format_number(a, 4)}·log({format_number(a, 4)}/{format_number(b, 4)})"
+        f"{format_number(a, 4)}·{log}({format_number(a, 4)}/{format_number(b, 4)})"
         for a, b in zip(p, q, strict=True)
         if a > 0
     ]
@@ -263,9 +274,13 @@ def js(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     value = 0.5 * kl_pm + 0.5 * kl_qm
     steps = [
         Step("mixture m = (p + q)/2", m, f"({format_array(pv)} + {format_array(qv)})/2"),
-        Step("KL(p‖m)", kl_pm),
-        Step("KL(q‖m)", kl_qm),
-        Step(f"JS = ½KL(p‖m) + ½KL(q‖m) ({unit})", value),
+        Step("D_KL(p‖m)", kl_pm, _term_detail(pv, m, ln_b)),
+        Step("D_KL(q‖m)", kl_qm, _term_detail(qv, m, ln_b)),
+        Step(
+            f"D_JS = ½D_KL(p‖m) + ½D_KL(q‖m) ({unit})",
+            value,
+            f"½·{format_number(kl_pm, 6)} + ½·{format_number(kl_qm, 6)} = {format_number(value, 6)}",
+        ),
     ]
     mistakes = [
         Mistake(
@@ -334,8 +349,8 @@ def entropy(p: np.ndarray, base: float | str = "e") -> Solution:
     terms[pos] = -pv[pos] * np.log(pv[pos]) / ln_b
     value = float(terms.sum())
     steps = [
-        Step("terms -p_i log p_i", terms),
-        Step(f"H(p) = Σ terms ({unit})", value),
+        Step(f"terms −p_i {_log(ln_b)} p_i", terms),
+        Step(f"H(p) = −Σ_i p_i {_log(ln_b)} p_i ({unit})", value),
     ]
     other_ln, other_unit = _other_base(ln_b)
     mistakes = [
@@ -391,9 +406,9 @@ def cross_entropy(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solu
     pos = pv > 0
     value = float(-(pv[pos] * np.log(qv[pos])).sum() / ln_b)
     steps = [
-        Step("H(p) = -Σ p_i log p_i", h),
-        Step("KL(p‖q) = Σ p_i log(p_i/q_i)", kl_value),
-        Step(f"H(p, q) = H(p) + KL(p‖q) = -Σ p_i log q_i ({unit})", value),
+        Step(f"H(p) = −Σ_i p_i {_log(ln_b)} p_i", h),
+        Step(f"D_KL(p‖q) = Σ_i p_i {_log(ln_b)}(p_i/q_i)", kl_value),
+        Step(f"H(p, q) = H(p) + D_KL(p‖q) = −Σ_i p_i {_log(ln_b)} q_i ({unit})", value),
     ]
     mistakes = []
     if not np.any((pv == 0) & (qv > 0)):
@@ -500,9 +515,9 @@ def gaussian_kl(
     value = max(0.0, float(terms.sum()))
     steps = [
         Step("log(σ2/σ1)", np.log(s2 / s1) / ln_b),
-        Step("(σ1² + (μ1 - μ2)²)/(2σ2²)", (s1**2 + (m1 - m2) ** 2) / (2.0 * s2**2) / ln_b),
-        Step("per dimension: log(σ2/σ1) + (σ1² + (μ1-μ2)²)/(2σ2²) - ½", terms),
-        Step(f"KL = Σ over dimensions ({unit})", value),
+        Step("(σ1² + (μ1 − μ2)²)/(2σ2²)", (s1**2 + (m1 - m2) ** 2) / (2.0 * s2**2) / ln_b),
+        Step("per dimension: log(σ2/σ1) + (σ1² + (μ1 − μ2)²)/(2σ2²) − ½", terms),
+        Step(f"D_KL = Σ over the dimensions ({unit})", value),
     ]
     swapped = float(gaussian_kl_terms(m2, s2, m1, s1).sum() / ln_b)
     not_squared = float((np.log(s2 / s1) + (s1 + (m1 - m2) ** 2) / (2.0 * s2) - 0.5).sum() / ln_b)

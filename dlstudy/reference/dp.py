@@ -9,6 +9,7 @@ keep value 0. Greedy ties go to the first action in the file's order (within 1e-
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,25 @@ def run_sweeps(
     )
 
 
+_CELL = re.compile(r"r(\d+)c(\d+)\Z")
+
+
+def _as_grid(values: dict[str, float]) -> Any:
+    """A gridworld's values (states r<row>c<col> filling a rectangle) as a matrix laid out like the
+    grid; other MDPs keep state → value."""
+    cells = {}
+    for name, v in values.items():
+        m = _CELL.match(name)
+        if not m:
+            return values
+        cells[(int(m.group(1)), int(m.group(2)))] = v
+    rows = max(r for r, _ in cells)
+    cols = max(c for _, c in cells)
+    if len(cells) != rows * cols:  # walls: keep the names
+        return values
+    return [[cells[(r, c)] for c in range(1, cols + 1)] for r in range(1, rows + 1)]
+
+
 def _record(
     m: MDP, history: list[np.ndarray], pi: np.ndarray | None, label: str
 ) -> tuple[list[Step], list[tuple[str, Any]]]:
@@ -145,7 +165,7 @@ def _record(
                 for s in range(m.n_states)
                 if not m.is_terminal(s)
             )
-        steps.append(Step(f"sweep {k}: {label}_{k}", values, detail))
+        steps.append(Step(f"sweep {k}: {label}_{k}", _as_grid(values), detail))
         checkpoints.append((f"sweep {k}", values))
     if len(history) - 1 > MAX_RECORDED + 1:
         steps.insert(MAX_RECORDED, Step(f"... sweeps {MAX_RECORDED + 1} to {len(history) - 2}"))
@@ -344,8 +364,12 @@ def value_iteration(
     policy, q = greedy(m, v)
     if k is None:
         steps.append(Step(f"converged after {len(history) - 1} sweeps (largest change < {tol:g})"))
-    steps.append(Step("Q(s, a) = Σ p [r + γ V(s')] with the final V", m.q_dict(q)))
-    steps.append(Step("greedy policy: argmax_a Q(s, a) (ties: first action)", policy))
+    steps.append(
+        Step("q(s, a) = Σ_s' p(s'|s,a) [r + γ V(s')] with the final V", m.q_dict(q), part="policy")
+    )
+    steps.append(
+        Step("greedy policy: argmax_a q(s, a) (ties: first action)", policy, part="policy")
+    )
 
     def wrap(values: np.ndarray) -> dict[str, Any]:
         return {"values": m.values_dict(values), "policy": greedy(m, values)[0]}
@@ -388,7 +412,22 @@ def greedy_policy(mdp: Any, values: Any, gamma: float | None = None) -> Solution
     m = load_mdp(mdp, gamma)
     v = values_vector(m, values)
     policy, q = greedy(m, v)
-    steps = [Step("Q(s, a) = Σ p [r + γ V(s')]", m.q_dict(q)), Step("argmax_a Q(s, a)", policy)]
+    steps = []
+    for s in range(m.n_states):
+        if m.is_terminal(s):
+            continue
+        name = m.states[s]
+        steps.append(
+            Step(
+                f"q({name}, a) = Σ_s' p(s'|{name},a) [r + γ V(s')]",
+                m.q_dict(q)[name],
+                backup_detail(m, None, v, s, "q").replace(f"q({name}) = max", f"q({name}, ·) = "),
+                part=name,
+            )
+        )
+        steps.append(
+            Step(f"greedy action in {name}: argmax_a q({name}, a)", policy[name], part=name)
+        )
     r_only = greedy(m.with_gamma(0.0), v)[0]
     mistakes = []
     if r_only != policy:

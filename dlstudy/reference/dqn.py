@@ -13,9 +13,17 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.mdp import check_gamma
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_vector, reference
+from dlstudy.reference.registry import (
+    ASIDE,
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    as_vector,
+    reference,
+)
 
 f = format_number
 
@@ -142,7 +150,7 @@ def dqn_targets(
             "y = r + γ (1 - done) max",
             y,
             "; ".join(
-                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{f(qn[i].max())} = {f(y[i])}"
+                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{format_factor(qn[i].max())} = {f(y[i])}"
                 for i in range(rv.size)
             ),
         ),
@@ -203,11 +211,18 @@ def dqn_loss(
     value = float(_loss(err, loss).mean())
     grad = -2 * err / n if loss == "mse" else -np.clip(err, -1, 1) / n
     steps = [
-        Step("targets y = r + γ (1 - done) max_a' Q_θ⁻(s', a')", y),
+        Step(
+            "targets y = r + γ (1 − done) max_a' Q_θ⁻(s', a')",
+            y,
+            "; ".join(
+                f"{f(rv[i])} + {f(g)}·{f(1 - d[i])}·{format_factor(qn[i].max())} = {f(y[i])}"
+                for i in range(rv.size)
+            ),
+        ),
         Step("Q_θ(s_i, a_i)", q_sa),
         Step("errors y - Q_θ(s, a)", err),
         Step(f"loss = mean of {'squared errors' if loss == 'mse' else 'Huber(errors)'}", value),
-        Step("semi-gradient ∂L/∂Q_θ(s_i, a_i) (no gradient through y)", grad),
+        Step("semi-gradient ∂L/∂Q_θ(s_i, a_i) (no gradient through y)", grad, part=ASIDE),
     ]
 
     def wrap(targets: np.ndarray) -> float:

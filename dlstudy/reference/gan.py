@@ -12,8 +12,10 @@ import math
 import numpy as np
 
 from dlstudy.errors import DlstudyError
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.divergences import as_distribution, js_divergence, same_length
 from dlstudy.reference.registry import (
+    ASIDE,
     Mistake,
     Solution,
     Step,
@@ -22,6 +24,13 @@ from dlstudy.reference.registry import (
     finite_result,
     reference,
 )
+
+
+def _expectation(p: np.ndarray, f: np.ndarray) -> str:
+    """``0.25·(−1.386) + 0.75·(−0.2877)``: an expectation over a discrete distribution."""
+    return " + ".join(
+        f"{format_number(a, 4)}·{format_factor(b)}" for a, b in zip(p, f, strict=True)
+    )
 
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
@@ -100,11 +109,15 @@ def gan_value(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
     jsd = js_divergence(pd, pg)
     steps = [
         Step("D* = p_data/(p_data + p_g)", d),
-        Step("E_pdata[log D*]", e_real),
-        Step("E_pg[log(1 − D*)]", e_fake),
-        Step("V(G, D*) = sum", value),
-        Step("JSD(p_data ‖ p_g)", jsd),
-        Step("2·JSD − log 4 (equal to V)", 2 * jsd - math.log(4)),
+        Step("E_pdata[log D*]", e_real, _expectation(pd, np.log(d))),
+        Step("E_pg[log(1 − D*)]", e_fake, _expectation(pg, np.log(1 - d))),
+        Step(
+            "V(G, D*) = E_pdata[log D*] + E_pg[log(1 − D*)]",
+            value,
+            f"{format_number(e_real, 6)} + {format_factor(e_fake)} = {format_number(value, 6)}",
+        ),
+        Step("JSD(p_data ‖ p_g)", jsd, part=ASIDE),
+        Step("2·JSD − log 4 (equal to V)", 2 * jsd - math.log(4), part=ASIDE),
     ]
     mistakes = [
         Mistake(
@@ -202,12 +215,14 @@ def gan_g_gradient(a: np.ndarray) -> Solution:
     sat, nonsat = -d, d - 1
     steps = [
         Step("D(G(z)) = σ(a)", d),
-        Step("saturating: d/da log(1 − σ(a)) = −σ(a)", sat),
-        Step("non-saturating: d/da (−log σ(a)) = σ(a) − 1", nonsat),
+        Step("saturating loss log(1 − D(G(z))) = log(1 − σ(a))", np.log1p(-d), part=ASIDE),
+        Step("saturating: d/da log(1 − σ(a)) = −σ(a)", sat, part="saturating"),
+        Step("non-saturating loss −log D(G(z)) = −log σ(a)", -np.log(d), part=ASIDE),
+        Step("non-saturating: d/da (−log σ(a)) = σ(a) − 1", nonsat, part="non_saturating"),
         Step(
-            "the notes' '1 − log D' has d/da (1 − log σ(a)) = σ(a) − 1: the non-saturating gradient, "
-            "and the constant 1 changes nothing; the saturating loss is log(1 − D(G(z)))",
-            nonsat,
+            "the notes' “1 − log D” has the same derivative σ(a) − 1 as −log D: the constant 1 "
+            "changes nothing",
+            part=ASIDE,
         ),
     ]
     result = {"d": d, "saturating": sat, "non_saturating": nonsat}
@@ -265,9 +280,19 @@ def pix2pix_loss(
     steps = [
         Step("E log D(x, y)", float(np.mean(np.log(dr)))),
         Step("E log(1 − D(x, G(x, z)))", float(np.mean(np.log(1 - df)))),
-        Step("L_cGAN", gan),
-        Step(f"‖y − G(x, z)‖₁ ({reduction})", l1),
-        Step(f"total = L_cGAN + {lambda_:g}·L1", total),
+        Step(
+            "the adversarial part E log D(x, y) + E log(1 − D(x, G(x, z)))",
+            gan,
+            part=("gan", "total"),
+        ),
+        Step(f"‖y − G(x, z)‖₁ ({reduction} over the entries)", l1, part=("l1", "total")),
+        Step(
+            "L = adversarial part + λ·‖y − G(x, z)‖₁",
+            total,
+            f"{format_number(gan, 6)} + {format_number(lambda_)}·{format_number(l1, 6)} = "
+            f"{format_number(total, 6)}",
+            part="total",
+        ),
     ]
     notes_gan = float(np.mean(np.log(dr)) + np.mean(1 - np.log(df)))
     mistakes = [
@@ -319,7 +344,16 @@ def cyclegan_cycle_loss(
     steps = [
         Step(f"‖F(G(x)) − x‖₁ ({reduction})", forward),
         Step(f"‖G(F(y)) − y‖₁ ({reduction})", backward),
-        Step(f"λ·(sum) with λ = {lambda_:g}", total),
+        Step(
+            "cycle loss = the sum of the two terms"
+            if lambda_ == 1
+            else f"cycle loss = λ·(the sum of the two terms), λ = {lambda_:g}",
+            total,
+            f"{format_number(forward, 6)} + {format_number(backward, 6)} = {format_number(total, 6)}"
+            if lambda_ == 1
+            else f"{lambda_:g}·({format_number(forward, 6)} + {format_number(backward, 6)}) = "
+            f"{format_number(total, 6)}",
+        ),
     ]
     mistakes = []
     if gfy.shape == xv.shape:

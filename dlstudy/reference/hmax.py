@@ -67,14 +67,24 @@ def hmax_s_cell(w: np.ndarray, x: np.ndarray, sigma: float = 1.0) -> Solution:
     d2 = float(np.sum(diff**2))
     y = float(s_response(np.asarray(d2), sigma))
     steps = [
-        Step("w - x", out(diff)),
-        Step("Σ (w_j - x_j)²", d2, " + ".join(format_number(v, 4) for v in np.ravel(diff**2))),
+        Step("w − x", out(diff)),
         Step(
-            "-Σ(w_j - x_j)² / 2σ²",
-            -d2 / (2 * sigma**2),
-            f"-{format_number(d2, 4)} / (2·{format_number(sigma)}²)",
+            "Σ(w_j − x_j)²",
+            d2,
+            " + ".join(format_number(v, 4) for v in np.ravel(diff**2))
+            + f" = {format_number(d2, 6)}",
         ),
-        Step("y = exp(...)", y),
+        Step(
+            "−Σ(w_j − x_j)² / 2σ²",
+            -d2 / (2 * sigma**2),
+            f"−{format_number(d2, 4)} / (2·{format_number(sigma)}²) = "
+            f"{format_number(-d2 / (2 * sigma**2), 6)}",
+        ),
+        Step(
+            "y = exp(−Σ(w_j − x_j)² / 2σ²)",
+            y,
+            f"exp({format_number(-d2 / (2 * sigma**2), 6)}) = {format_number(y, 6)}",
+        ),
     ]
     mistakes = [
         Mistake(
@@ -196,7 +206,7 @@ def hmax_c_cell(s: np.ndarray, k: int = 0, stride: int = 0) -> Solution:
     total = mean * (window[0] * window[1])
     if s.ndim < 2:
         pooled, mean, total = pooled[0], mean[0], total[0]
-    steps = [Step(f"max over each pool of size {k}, stride {st}", pooled)]
+    steps = [Step(f"the maximum of each {k}×{k} pool (stride {st})", pooled)]
     mistakes = [
         Mistake("average", "a C-cell takes the max of its inputs, not their mean", mean),
         Mistake("sum", "a C-cell takes the max of its inputs, not their sum", total),

@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
+from dlstudy.reference.registry import (
+    ASIDE,
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    finite_result,
+    reference,
+)
 from dlstudy.reference.rnn import COUNT_HELP, param_count_solution, sized_vector
 
 LSTM_GATES = ("i", "f", "g", "o")
@@ -61,6 +69,22 @@ def cell_args(
 
 def _split(v: np.ndarray, n: int) -> list[np.ndarray]:
     return list(np.split(v, n))
+
+
+def _block(b: np.ndarray, index: int, blocks: int) -> np.ndarray:
+    """Gate ``index`` of a bias vector stacked in ``blocks`` equal blocks."""
+    size = b.size // blocks
+    return b[index * size : (index + 1) * size]
+
+
+def _bias_terms(
+    bi: np.ndarray, bh: np.ndarray, gate: str = "", index: int = -1, blocks: int = 4
+) -> str:
+    """`` + b_ih + b_hh`` with only the biases that are non-zero (none: no bias in the formula)."""
+    if index >= 0:
+        bi, bh = _block(bi, index, blocks), _block(bh, index, blocks)
+    names = (f"b_i{gate}", f"b_h{gate}") if gate else ("b_ih", "b_hh")
+    return "".join(f" + {n}" for n, b in zip(names, (bi, bh), strict=True) if np.any(b))
 
 
 def lstm_step(
@@ -135,15 +159,23 @@ def lstm_cell(
     cv = sized_vector(c, "c", hv.size)
     s = lstm_step(xv, hv, cv, W_ih, W_hh, bi, bh)
     steps = [
-        Step("pre-activations W_ih x + b_ih + W_hh h + b_hh (blocks i, f, g, o)", s["a"]),
+        Step(
+            f"pre-activations a = W_ih x + W_hh h{_bias_terms(bi, bh)} (blocks i, f, g, o)",
+            s["a"],
+        ),
         Step("input gate i = σ(a_i)", s["i"]),
         Step("forget gate f = σ(a_f)", s["f"]),
         Step("candidate g = tanh(a_g)", s["g"]),
-        Step("output gate o = σ(a_o)", s["o"]),
+        Step("output gate o = σ(a_o)", s["o"], part="h"),
         Step("c' = f ⊙ c + i ⊙ g", s["c"]),
-        Step("tanh(c')", np.tanh(s["c"])),
-        Step("h' = o ⊙ tanh(c')", s["h"]),
-        Step("additive path ∂c'/∂c = diag(f)", s["f"], "no W and no tanh' on the cell path"),
+        Step("tanh(c')", np.tanh(s["c"]), part="h"),
+        Step("h' = o ⊙ tanh(c')", s["h"], part="h"),
+        Step(
+            "additive path ∂c'/∂c = diag(f)",
+            s["f"],
+            "no W and no tanh' on the cell path",
+            part=ASIDE,
+        ),
     ]
     result = {"h": s["h"], "c": s["c"]}
     mistakes = [
@@ -256,10 +288,17 @@ def gru_cell(
     xv, hv, W_ih, W_hh, bi, bh = cell_args(x, h, w_ih, w_hh, b_ih, b_hh, 3, "the GRU")
     s = gru_step(xv, hv, W_ih, W_hh, bi, bh)
     steps = [
-        Step("reset gate r = σ(W_ir x + b_ir + W_hr h + b_hr)", s["r"]),
-        Step("update gate z = σ(W_iz x + b_iz + W_hz h + b_hz)", s["z"]),
-        Step("candidate n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))", s["n"]),
-        Step("h' = (1 - z) ⊙ n + z ⊙ h", s["h"]),
+        Step(f"reset gate r = σ(W_ir x + W_hr h{_bias_terms(bi, bh, 'r', 0, 3)})", s["r"]),
+        Step(f"update gate z = σ(W_iz x + W_hz h{_bias_terms(bi, bh, 'z', 1, 3)})", s["z"]),
+        Step(
+            "candidate n = tanh(W_in x"
+            + (" + b_in" if np.any(_block(bi, 2, 3)) else "")
+            + " + r ⊙ (W_hn h"
+            + (" + b_hn" if np.any(_block(bh, 2, 3)) else "")
+            + "))",
+            s["n"],
+        ),
+        Step("h' = (1 − z) ⊙ n + z ⊙ h", s["h"]),
     ]
     mistakes = [
         Mistake(

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.registry import (
+    ASIDE,
     Mistake,
     Solution,
     Step,
@@ -747,11 +748,16 @@ def discounted_return(rewards: np.ndarray, gamma: float, t: int = 0) -> Solution
     for k in range(n - 1, -1, -1):
         all_g[k] = r[k] + g * all_g[k + 1]
     detail = (
-        " + ".join(f"{format_number(g)}^{k}·{format_number(x)}" for k, x in enumerate(tail)) or "0"
+        " + ".join(f"{format_number(g)}^{k}·{format_factor(x)}" for k, x in enumerate(tail)) or "0"
     )
+    index = "k+1" if t == 0 else f"{t}+k+1"
     steps = [
-        Step(f"G_{t} = Σ_k γ^k R_{{{t}+k+1}}", result, f"{detail} = {format_number(result)}"),
-        Step("every G_t backwards (G_t = R_{t+1} + γ G_{t+1}, G_T = 0)", all_g.tolist()),
+        Step(f"G_{t} = Σ_k γ^k R_({index})", result, f"{detail} = {format_number(result)}"),
+        Step(
+            "every G_t backwards (G_t = R_(t+1) + γ G_(t+1), G_T = 0)",
+            all_g.tolist(),
+            part=ASIDE,
+        ),
     ]
     mistakes = [
         Mistake(
@@ -786,7 +792,7 @@ def backup_detail(mdp: MDP, pi: np.ndarray | None, v: np.ndarray, s: int, label:
     parts = []
     for a in np.flatnonzero(mdp.available[s]):
         inner = " + ".join(
-            f"{format_number(p)}·[{format_number(r)} + {g}·{format_number(v[n])}]"
+            f"{format_number(p)}·[{format_number(r)} + {g}·{format_factor(v[n])}]"
             for n, p, r in mdp.outcomes[(s, int(a))]
         )
         if pi is None:
@@ -828,10 +834,12 @@ def bellman_backup(
     q = m.R + m.gamma * (m.P @ v)
     new = (pi * q).sum(axis=1)
     no_gamma = (pi * (m.R + m.P @ v)).sum(axis=1)
+    asked = m.index(state, "state") if state else None
     steps = [
         Step(
-            f"Q(s, a) = Σ p [r + γ V(s')] for {m.states[s]}",
+            f"q({m.states[s]}, a) = Σ_s' p(s'|{m.states[s]},a) [r + γ V(s')]",
             {m.actions[a]: float(q[s, a]) for a in np.flatnonzero(m.available[s])},
+            part=ASIDE if asked is not None and s != asked else "",
         )
         for s in range(m.n_states)
         if not m.is_terminal(s)
@@ -839,7 +847,14 @@ def bellman_backup(
     if state:
         s = m.index(state, "state")
         result: Any = float(new[s])
-        steps.append(Step(f"v({m.states[s]})", result, backup_detail(m, pi, v, s, "v")))
+        written = backup_detail(m, pi, v, s, "v").partition(" = ")[2]
+        steps.append(
+            Step(
+                f"v({m.states[s]}) = Σ_a π(a|{m.states[s]}) q({m.states[s]}, a)",
+                result,
+                f"{written} = {format_number(result)}",
+            )
+        )
         wrong = float(no_gamma[s])
     else:
         result = m.values_dict(new)

@@ -118,7 +118,17 @@ def logistic_nll(
         Step("z = Xw", z),
         Step("π = σ(z)", pi),
         Step(f"-[y log π + (1-y) log(1-π)] per sample ({unit})", terms_nats / _BASES[b]),
-        Step(f"NLL ({red})", nll),
+        Step(
+            f"NLL ({red})",
+            nll,
+            (
+                " + ".join(format_number(v, 6) for v in terms_nats / _BASES[b])
+                + f" = {format_number(nll, 6)}"
+            )
+            if red == "sum"
+            else f"({' + '.join(format_number(v, 6) for v in terms_nats / _BASES[b])})/{terms_nats.size}"
+            f" = {format_number(nll, 6)}",
+        ),
     ]
     other_base = "2" if b == "e" else "e"
     other_red = "mean" if red == "sum" else "sum"
@@ -300,7 +310,11 @@ def gaussian_nll(y: np.ndarray, f: np.ndarray, sigma: float = 1.0) -> Solution:
     steps = [
         Step("residuals y - f", r),
         Step("SSE = Σ(y - f)²", sse),
-        Step("SSE / 2σ²", ls, f"{format_number(sse)} / (2·{format_number(sigma)}²)"),
+        Step(
+            "SSE / 2σ²",
+            ls,
+            f"{format_number(sse)} / (2·{format_number(sigma)}²) = {format_number(ls, 6)}",
+        ),
         Step("n/2 · log(2πσ²) (independent of f)", const),
         Step("NLL = SSE/2σ² + n/2 log 2πσ²", nll),
     ]

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.output import format_array, format_number
+from dlstudy.output import format_array, format_factor, format_number
 from dlstudy.reference.registry import (
     Mistake,
     Solution,
     Step,
     as_array,
     as_float,
+    plural,
     reference,
     require_ndim,
 )
@@ -130,9 +131,17 @@ def _result(state: _State, bias: bool, **extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"w": state.w.copy()}
     if bias:
         out["b"] = float(state.b)
+        out["w_b"] = np.append(state.w, state.b)  # (w, b) as one vector
     out["updates"] = state.updates
     out.update(extra)
     return out
+
+
+def _vec(v: np.ndarray, paren: bool = False) -> str:
+    """A 1-D point as a number (x = −3; in a sum ``(−3)``), a longer one as a vector."""
+    if v.size > 1:
+        return format_array(v)
+    return (format_factor if paren else format_number)(float(v[0]), 4)
 
 
 def _visit_step(
@@ -140,16 +149,18 @@ def _visit_step(
 ) -> Step:
     """``point i (x, y): y(wᵀx + b) = s ≤ 0 → update`` with the new w (and b) as its value."""
     head = f"epoch {epoch}, " if epoch else ""
-    sign = "+" if y[v.i] > 0 else "-"
-    score = f"y(wᵀx{' + b' if bias else ''}) = {format_number(v.score, 4)}"
+    sign = "+" if y[v.i] > 0 else "−"
+    one_d = X.shape[1] == 1
+    wx = "wx" if one_d else "wᵀx"
+    score = f"y({wx}{' + b' if bias else ''}) = {format_number(v.score, 4)}"
     what = "(w, b)" if bias else "w"
-    label = f"{head}point {v.i + 1} (x = {format_array(X[v.i])}, y = {sign}1): {score}"
+    label = f"{head}point {v.i + 1} (x = {_vec(X[v.i])}, y = {sign}1): {score}"
     if v.updated:
         label += f" ≤ 0, misclassified → new {what}"
-        eta_s = format_number(eta)
-        detail = f"w ← w + η·y·x = {format_array(v.w_before)} {sign} {eta_s}·{format_array(X[v.i])}"
+        eta_s = "" if eta == 1 else f"{format_number(eta)}·"
+        detail = f"w ← w + η·y·x = {_vec(v.w_before)} {sign} {eta_s}{_vec(X[v.i], True)}"
         if bias:
-            detail += f";  b ← b + η·y = {format_number(v.b_before, 4)} {sign} {eta_s}"
+            detail += f";  b ← b + η·y = {format_number(v.b_before, 4)} {sign} {eta_s or '1'}"
     else:
         label += f" > 0, correct → {what} unchanged"
         detail = ""
@@ -184,7 +195,8 @@ def perceptron_epoch(
 
     Returns
     -------
-    Solution with ``{"w": (d,), "b": float (only with b0), "updates": int}``; one step per point;
+    Solution with ``{"w": (d,), "b": float and "w_b": (d + 1,) (only with b0), "updates": int}``;
+    one step per point;
     checkpoints: w (with b appended when learned) after each point. Mistakes: ``update-all`` (update
     on correctly classified points too), ``sign-dropped`` (w ← w + η x), ``zero-as-correct``
     (y wᵀx = 0 treated as correct).
@@ -199,7 +211,13 @@ def perceptron_epoch(
 
     state = epoch("perceptron")
     steps = [_visit_step(v, X, y, eta, bias) for v in state.visits]
-    steps.append(Step("updates in this epoch", state.updates))
+    final = _result(state, bias)
+    if bias:
+        steps.append(Step("(w, b) after the epoch", final["w_b"], part="w_b"))
+    steps.append(Step("w after the epoch", final["w"], part="w"))
+    if bias:
+        steps.append(Step("b after the epoch", final["b"], part="b"))
+    steps.append(Step("updates in this epoch", state.updates, part="updates"))
     checkpoints = [(f"after point {v.i + 1}", _weights(v, bias)) for v in state.visits]
     mistakes = [
         Mistake(
@@ -314,7 +332,7 @@ def perceptron_train(
         steps += [_visit_step(v, X, y, eta, bias, e) for v in visits if v.updated]
         last = visits[-1]
         what = "(w, b)" if bias else "w"
-        steps.append(Step(f"{what} after epoch {e} ({k} update(s))", _weights(last, bias)))
+        steps.append(Step(f"{what} after epoch {e} ({plural(k, 'update')})", _weights(last, bias)))
         if k > 0:
             checkpoints.append((f"after epoch {e}", _weights(last, bias)))
     epochs = sum(1 for k in per_epoch if k > 0)

@@ -160,13 +160,33 @@ def reinforce_gradient(
     def shape(x: np.ndarray) -> np.ndarray:
         return x[0] if bandit else x
 
-    steps = [
-        Step("π(·|s) = softmax(θ[s, ·])", shape(softmax_rows(th))),
-        Step(
-            "Ĝ_t per episode" + (" (reward-to-go)" if reward_to_go else " (full return)"), weights
-        ),
-        Step("∇J = (1/N) Σ Σ (e_a - π(·|s)) (Ĝ_t - b(s))", shape(grad)),
-    ]
+    one_pull = bandit and len(eps) == 1 and len(eps[0]) == 1 and not np.any(b)
+    if one_pull:  # a bandit pulled once: ∇_θ log π(a)·r
+        ((_, a, r),) = eps[0]
+        pi = softmax_rows(th)[0]
+        steps = [
+            Step("π = softmax(θ)", pi),
+            Step(f"∇_θ log π(a) = e_a − π with a = {a}", np.eye(pi.size)[a] - pi),
+            Step(f"∇_θ log π(a)·r with r = {r:g}", shape(grad)),
+        ]
+    else:
+        s_text = "" if bandit else "|s"
+        b_text = "" if not np.any(b) else (" − b" if bandit else " − b(s)")
+        steps = [
+            Step(
+                "π = softmax(θ)" if bandit else "π(·|s) = softmax(θ[s, ·])",
+                shape(softmax_rows(th)),
+            ),
+            Step(
+                "Ĝ_t per episode" + (" (reward-to-go)" if reward_to_go else " (full return)"),
+                weights,
+            ),
+            Step(
+                ("∇J = Σ_t" if len(eps) == 1 else "∇J = (1/N) Σ_i Σ_t")
+                + f" (e_a − π(·{s_text}))(Ĝ_t{b_text})",
+                shape(grad),
+            ),
+        ]
     if alpha is not None:
         steps.append(Step("θ + α ∇J (ascent)", shape(th + as_float(alpha, "alpha") * grad)))
     mistakes = [

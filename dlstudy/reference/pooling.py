@@ -26,7 +26,7 @@ from dlstudy.reference.convolution import (
     output_length,
     same_value,
 )
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import ASIDE, Mistake, Solution, Step, as_array, reference
 
 CONVENTION = (
     "window k×k moved by the stride (default k); max pooling pads with -inf, average pooling with "
@@ -300,13 +300,13 @@ def _backward(
     result = _user(dx4, ndim)
     area = kk[0] * kk[1]
 
-    steps = [Step("forward output", _user(y4, ndim))]
+    steps = [Step("forward output", _user(y4, ndim), part=ASIDE if op == "avg" else "")]
     for count, (_, c, i, j) in enumerate(np.ndindex(*y4.shape)):
         if count == MAX_STEPS:
             steps.append(Step("…", None, f"{y4.size - MAX_STEPS} more windows the same way"))
             break
         g = float(dy4[0, c, i, j])
-        label = f"δ{_out_index(c, i, j, ndim)} = {format_number(g, 6)}"
+        label = f"δ{_out_index(c, i, j, ndim)}"
         if op == "max":
             a = int(arg[0, c, i, j])  # type: ignore[index]
             r, q = i * ss[0] + a // kk[1], j * ss[1] + a % kk[1]
@@ -322,9 +322,9 @@ def _backward(
             r0, q0 = i * ss[0] - pp[0], j * ss[1] - pp[1]
             steps.append(
                 Step(
-                    label,
+                    f"{label}/{area}",
                     g / area,
-                    f"{format_number(g, 6)}/{area} = {format_number(g / area, 6)} to each of "
+                    f"{format_number(g, 6)}/{area} = {format_number(g / area, 6)} to each entry of "
                     f"rows {r0}..{r0 + kk[0] - 1}, columns {q0}..{q0 + kk[1] - 1}",
                 )
             )

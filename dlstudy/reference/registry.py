@@ -41,14 +41,28 @@ from dlstudy.sections import check_section
 _NOT_CHAPTERS = frozenset({"registry", "manifest"})
 
 
+#: The part of a step that is a remark beyond the result (shown by ``dlstudy solve --steps`` only).
+ASIDE = "aside"
+
+
 @dataclass
 class Step:
     """One line of working: ``label`` (what is computed), ``value`` and optional ``detail`` (the
-    arithmetic written out, e.g. ``"1·2 + 3·4 = 14"``)."""
+    arithmetic written out, e.g. ``"1·2 + 3·4 = 14"``).
+
+    ``part`` names the key(s) of a dict result this step works towards (``"dW"``, or a tuple such as
+    ``("delta1", "dW1")``); empty means every part. A question that asks for one part (its template
+    picks ``"dW"``) shows only the steps of that part; :data:`ASIDE` marks a remark that no question
+    needs. ``dlstudy solve --steps`` shows them all."""
 
     label: str
     value: Any = None
     detail: str = ""
+    part: str | tuple[str, ...] = ""
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (self.part,) if isinstance(self.part, str) and self.part else tuple(self.part)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label, "value": self.value}
@@ -412,3 +426,8 @@ def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return repr(value)
+
+
+def plural(n: int, word: str, words: str = "") -> str:
+    """``"1 zero"``, ``"3 zeros"`` (``words`` for an irregular plural)."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"

@@ -9,6 +9,7 @@ a student writes down and the wrong-method answers the grader names.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dlstudy.arch import analyze_nodes, divides_exactly, output_size, parse
@@ -16,7 +17,7 @@ from dlstudy.arch.check import PARAM_MISTAKES, RF_MISTAKES
 from dlstudy.arch.engine import Analysis, squash
 from dlstudy.arch.presets import preset_text
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.registry import Mistake, Solution, Step, reference
+from dlstudy.reference.registry import ASIDE, Mistake, Solution, Step, reference
 
 
 def _positive(value: int, name: str, minimum: int = 1) -> int:
@@ -69,15 +70,27 @@ def output_size_ref(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> Solut
     numerator = n + 2 * p - d * (k - 1) - 1
     result = output_size(n, k, s, p, d)
     exact = divides_exactly(n, k, s, p, d)
-    steps = [
-        Step("effective kernel d(k-1)+1", k_eff, f"{d}·({k}-1) + 1 = {k_eff}"),
-        Step("n + 2p - d(k-1) - 1", numerator, f"{n} + 2·{p} - {d}·({k}-1) - 1 = {numerator}"),
+    # written with only the terms this layer has: no d without dilation, no p without padding
+    pad = f" + 2·{p}" if p else ""
+    pad_symbol = " + 2p" if p else ""
+    if d == 1:
+        steps = [Step(f"n{pad_symbol} − k", numerator, f"{n}{pad} − {k} = {numerator}")]
+        formula = f"⌊(n{pad_symbol} − k)/s⌋ + 1"
+    else:
+        steps = [
+            Step("effective kernel d(k − 1) + 1", k_eff, f"{d}·({k} − 1) + 1 = {k_eff}"),
+            Step(
+                f"n{pad_symbol} − d(k − 1) − 1",
+                numerator,
+                f"{n}{pad} − {d}·({k} − 1) − 1 = {numerator}",
+            ),
+        ]
+        formula = f"⌊(n{pad_symbol} − d(k − 1) − 1)/s⌋ + 1"
+    steps.append(
         Step(
-            "⌊(n + 2p - d(k-1) - 1)/s⌋ + 1",
-            result,
-            f"⌊{numerator}/{s}⌋ + 1 = {numerator // s} + 1 = {result}",
-        ),
-    ]
+            f"n_out = {formula}", result, f"⌊{numerator}/{s}⌋ + 1 = {numerator // s} + 1 = {result}"
+        )
+    )
     if not exact:
         steps.append(
             Step(
@@ -121,9 +134,18 @@ def _spec_nodes(spec: str) -> list[Any]:
     return parse(preset_text(spec.strip()) or spec)
 
 
+def _kernel_term(text: str, multiplier: int) -> str:
+    """``(3 − 1)·2`` for ``conv(k=3,d=2)`` (read from the layer as written), else the number."""
+    k = re.search(r"\bk=(\d+)(?![x\d])", text)
+    d = re.search(r"\bd=(\d+)(?![x\d])", text)
+    if not k or (int(k.group(1)) - 1) * (int(d.group(1)) if d else 1) != multiplier:
+        return str(multiplier)
+    return f"({k.group(1)} − 1)" + (f"·{d.group(1)}" if d and d.group(1) != "1" else "")
+
+
 def _rf_steps(analysis: Analysis) -> list[Step]:
     steps = []
-    previous = None
+    previous: tuple[Any, Any] | None = (1, 1)
     for layer in analysis.layers:
         if layer.rf is None or layer.kind == "input":
             continue
@@ -135,12 +157,20 @@ def _rf_steps(analysis: Analysis) -> list[Step]:
             continue
         r = squash([a.r for a in layer.rf])
         j = squash([a.j for a in layer.rf])
-        if previous is not None and layer.depth == 0 and not layer.block:
+        if (
+            previous is not None
+            and layer.depth == 0
+            and not layer.block
+            and all(isinstance(v, int) for v in (r, j, *previous))
+            and (r - previous[0]) % previous[1] == 0
+            and j % previous[1] == 0
+        ):
             r_in, j_in = previous
-            detail = f"r = {r_in} + (k-1)·d·{j_in} = {r}; j = {j_in}·s = {j}"
+            term = _kernel_term(layer.text, (r - r_in) // j_in)
+            detail = f"r = {r_in} + {term}·{j_in} = {r}; j = {j_in}·{j // j_in} = {j}"
         else:
             detail = f"r = {r}, j = {j}"
-        steps.append(Step(f"layer {layer.index} {layer.name}: {layer.text}", r, detail))
+        steps.append(Step(f"layer {layer.index}: {layer.text}: {detail}"))
         if layer.depth == 0:
             previous = (r, j)
     return steps
@@ -175,8 +205,8 @@ def receptive_field(spec: str) -> Solution:
         raise DlstudyError("spec: no layer with a spatial output, so no receptive field")
     result = analysis.receptive_field
     steps = _rf_steps(analysis)
-    steps.append(Step("effective stride (jump)", analysis.effective_stride))
-    steps.append(Step("effective padding", analysis.effective_padding))
+    steps.append(Step("effective stride (jump)", analysis.effective_stride, part=ASIDE))
+    steps.append(Step("effective padding", analysis.effective_padding, part=ASIDE))
     checkpoints = [
         (f"layer {layer.index} ({layer.name})", squash([a.r for a in layer.rf]))
         for layer in analysis.rf_checkpoints()
@@ -235,9 +265,9 @@ def param_count(spec: str, single_bias: bool = False) -> Solution:
     layers = analysis.param_checkpoints()
     steps = [
         Step(
-            f"layer {layer.index} {layer.name}: {layer.text}",
+            f"layer {layer.index}: {layer.text}",
             layer.params,
-            f"weights {layer.weights} + biases {layer.biases}",
+            f"weights {layer.weights} + biases {layer.biases} = {layer.params}",
         )
         for layer in layers
     ]
@@ -287,12 +317,20 @@ def conv_params(k: int, c_in: int, c_out: int, bias: bool = True, groups: int = 
     weights = per_filter * c_out
     biases = c_out if bias else 0
     result = weights + biases
+    if groups == 1:
+        per = Step("weights per filter k·k·C_in", per_filter, f"{k}·{k}·{c_in} = {per_filter}")
+    else:
+        per = Step(
+            "weights per filter k·k·C_in/groups",
+            per_filter,
+            f"{k}·{k}·{c_in}/{groups} = {per_filter}",
+        )
     steps = [
+        per,
         Step(
-            "weights per filter k·k·C_in/g", per_filter, f"{k}·{k}·{c_in}/{groups} = {per_filter}"
+            "weights (one filter per output channel)", weights, f"{per_filter}·{c_out} = {weights}"
         ),
-        Step("weights", weights, f"{per_filter}·{c_out} = {weights}"),
-        Step("biases", biases, f"{'one per filter' if bias else 'none'}: {biases}"),
+        Step("biases", biases, "one per filter" if bias else "none"),
         Step("parameters", result, f"{weights} + {biases} = {result}"),
     ]
     candidates = [
@@ -348,11 +386,27 @@ def stack_vs_large(c: int, n: int = 3, k: int = 3, bias: bool = False) -> Soluti
         "large_params": large,
         "saving": 1 - stack / large,
     }
+    bias_text = f" + {c}" if bias else ""
     steps = [
-        Step("receptive field n(k-1)+1", r, f"{n}·({k}-1) + 1 = {r}"),
-        Step("stack: n·(k²C² + bias)", stack, f"{n}·({k * k}·{c}² + {b}) = {stack}"),
-        Step("one layer: K²C² + bias", large, f"{r * r}·{c}² + {b} = {large}"),
-        Step("saving 1 - stack/large", result["saving"], f"1 - {stack}/{large}"),
+        Step(
+            "receptive field of the stack",
+            r,
+            f"1 + {n}·({k} − 1) = {r}",
+            part=("receptive_field", "large_params", "saving"),
+        ),
+        Step(
+            f"weights{' and biases' if bias else ''} of the {n} {k}×{k} layers",
+            stack,
+            f"{n}·({k}²·{c}²{bias_text}) = {stack}",
+            part=("stack_params", "saving"),
+        ),
+        Step(
+            f"one {r}×{r} layer",
+            large,
+            f"{r}²·{c}²{bias_text} = {large}",
+            part=("large_params", "saving"),
+        ),
+        Step("saving 1 − stack/large", result["saving"], f"1 − {stack}/{large}", part="saving"),
     ]
     mistakes = []
     if n * k != r:
@@ -397,12 +451,23 @@ def inception_1x1(c_in: int, c_red: int, c_out: int, k: int = 5) -> Solution:
     large = k * k * c_red * c_out
     reduced = reduce_ + large
     result = {"direct": direct, "reduced": reduced, "ratio": direct / reduced}
+    both = ("reduced", "ratio")
     steps = [
-        Step("direct k²·C_in·C_out", direct, f"{k * k}·{c_in}·{c_out} = {direct}"),
-        Step("1×1 reduction C_in·C_r", reduce_, f"{c_in}·{c_red} = {reduce_}"),
-        Step("k×k after it k²·C_r·C_out", large, f"{k * k}·{c_red}·{c_out} = {large}"),
-        Step("reduced total", reduced, f"{reduce_} + {large} = {reduced}"),
-        Step("ratio direct/reduced", result["ratio"], f"{direct}/{reduced}"),
+        Step(
+            "direct k²·C_in·C_out",
+            direct,
+            f"{k}²·{c_in}·{c_out} = {direct}",
+            part=("direct", "ratio"),
+        ),
+        Step("1×1 reduction C_in·C_r", reduce_, f"{c_in}·{c_red} = {reduce_}", part=both),
+        Step(
+            f"{k}×{k} after it k²·C_r·C_out",
+            large,
+            f"{k}²·{c_red}·{c_out} = {large}",
+            part=both,
+        ),
+        Step("reduced total", reduced, f"{reduce_} + {large} = {reduced}", part=both),
+        Step("ratio direct/reduced", result["ratio"], f"{direct}/{reduced}", part="ratio"),
     ]
     wrong = dict(result, reduced=large, ratio=direct / large)
     mistakes = [

@@ -17,9 +17,22 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_array, format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
+from dlstudy.reference.registry import (
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    finite_result,
+    plural,
+    reference,
+)
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25}
+
+
+def _text(v: np.ndarray) -> str:
+    """A state as a student writes it: a number for one unit, else ``[a, b]``."""
+    return format_number(float(v[0]), 6) if v.size == 1 else format_array(v, 6)
 
 
 # ------------------------------------------------------------------------------------- arguments
@@ -165,11 +178,12 @@ def rnn_forward(
     steps = []
     for t in range(1, len(hs)):
         a = W @ hs[t - 1] + U @ X[t - 1] + bias
+        with_b = " + b" if np.any(bias) else ""
         steps.append(
             Step(
-                f"h_{t} = tanh(W_hh h_{t - 1} + W_xh x_{t} + b)",
+                f"h_{t} = tanh(W_hh h_{t - 1} + W_xh x_{t}{with_b})",
                 hs[t],
-                f"pre-activation a_{t} = {format_array(a)}; tanh(a_{t}) = {format_array(hs[t])}",
+                f"tanh({_text(a)}) = {_text(hs[t])}",
             )
         )
     linear = [h_init]
@@ -424,6 +438,9 @@ def rnn_jacobian(
     for i in range(k + 1, t + 1):
         J = factors[i] @ J  # J_t ... J_{k+1}: later factors on the left
         wrong = wrong @ factors[i]
+    # rounding noise where the product is exactly 0 (relative to the size of the factors)
+    scale = max(np.abs(J).max(), float(np.prod([np.abs(m).max() for m in factors.values()])))
+    J[np.abs(J) <= 1e-12 * scale] = 0.0
     norm_w = _spectral_norm(W)
     bound = norm_w ** (t - k)
 
@@ -432,14 +449,22 @@ def rnn_jacobian(
             return f"diag(1 - h_{i}²) W_hh"
         return f"W_hh diag(1 - tanh²(h_{i - 1}))"
 
-    steps = [Step(f"h_{i}", hs[i]) for i in range(1, t + 1)]
-    steps += [Step(f"J_{i} = ∂h_{i}/∂h_{i - 1} = {rule(i)}", factors[i]) for i in factors]
+    chain = ("jacobian", "norm")
+    steps = [Step(f"h_{i}", hs[i], part=chain) for i in range(1, t + 1)]
     steps += [
-        Step(f"∂h_{t}/∂h_{k} = J_{t} ⋯ J_{k + 1}", J),
-        Step("‖∂h_t/∂h_k‖_2 (largest singular value)", _spectral_norm(J)),
-        Step("‖W_hh‖_2 (largest singular value)", norm_w),
-        Step("γ = sup |tanh'|", 1.0),
-        Step(f"bound (‖W_hh‖_2·γ)^(t-k) = {format_number(norm_w, 4)}^{t - k}", bound),
+        Step(f"J_{i} = ∂h_{i}/∂h_{i - 1} = {rule(i)}", factors[i], part=chain) for i in factors
+    ]
+    product = " ".join(f"J_{i}" for i in range(t, k, -1))
+    steps += [
+        Step(f"∂h_{t}/∂h_{k} = {product}", J, part=chain),
+        Step(f"‖∂h_{t}/∂h_{k}‖_2 (largest singular value)", _spectral_norm(J), part="norm"),
+        Step("‖W_hh‖_2 (largest singular value)", norm_w, part="bound"),
+        Step("γ = sup |tanh'|", 1.0, part="bound"),
+        Step(
+            f"bound (‖W_hh‖_2·γ)^(t − k) = {format_number(norm_w, 6)}^{t - k}",
+            bound,
+            part="bound",
+        ),
     ]
     result = {"jacobian": J, "norm": _spectral_norm(J), "bound": bound}
     power = np.linalg.matrix_power(W, t - k)
@@ -513,15 +538,24 @@ def rnn_gradient_regime(w_hh: np.ndarray, activation: str = "tanh") -> Solution:
     result = classify(norm, gamma)
     steps = [
         Step("λ = ‖W_hh‖_2 (largest singular value)", norm),
-        Step(f"γ = sup |{act}'|", gamma, "tanh' = 1 - tanh² <= 1; σ' = σ(1 - σ) <= 1/4"),
-        Step("threshold 1/γ", 1.0 / gamma),
-        Step("bound on every ‖∂h_i/∂h_(i-1)‖: λ·γ", norm * gamma),
+        Step(
+            f"γ = sup |{act}'|",
+            gamma,
+            "tanh' = 1 − tanh² ≤ 1" if act == "tanh" else "σ' = σ(1 − σ) ≤ 1/4",
+        ),
+        Step("threshold 1/γ", 1.0 / gamma, part=("threshold", "regime")),
+        Step(
+            "λ·γ = ‖W_hh‖_2·γ",
+            norm * gamma,
+            f"{format_number(norm, 6)}·{format_number(gamma)} = {format_number(norm * gamma, 6)}",
+        ),
         Step(
             "regime",
             result["regime"],
-            "λγ < 1 ⇒ ‖∂h_t/∂h_k‖ <= (λγ)^(t-k) → 0"
+            "λγ < 1 ⇒ ‖∂h_t/∂h_k‖ ≤ (λγ)^(t−k) → 0"
             if norm * gamma < 1
-            else "λγ >= 1: the bound does not shrink, so exploding is possible (not certain)",
+            else "λγ ≥ 1: the bound does not shrink, so exploding is possible (not certain)",
+            part="regime",
         ),
     ]
     candidates = [
@@ -606,14 +640,31 @@ def param_count_solution(
     )
     steps = [
         Step(
-            f"one gate of the first layer: H·I + H·H + {biases}·H",
+            f"one {'gate' if gates > 1 else 'block'} of the first layer: H·I + H·H + {biases}·H"
+            if biases != 1
+            else f"one {'gate' if gates > 1 else 'block'} of the first layer: H·I + H·H + H",
             per_gate,
-            f"{H}·{n_in} + {H}·{H} + {biases}·{H}",
+            f"{H}·{n_in} + {H}·{H} + {biases}·{H} = {per_gate}",
         ),
-        Step(f"{cell}: {gates} gate block(s)", gates * per_gate, f"{gates}·{per_gate}"),
+        Step(
+            f"{cell}: {plural(gates, 'gate block')}" if gates > 1 else f"{cell}: one block",
+            gates * per_gate,
+            f"{gates}·{per_gate} = {gates * per_gate}",
+        ),
     ]
     if num_layers > 1 or bidirectional:
-        steps.append(Step("all layers and directions", total))
+        directions = 2 if bidirectional else 1
+        first = gates * (H * n_in + H * H + biases * H) * directions
+        later = gates * (H * directions * H + H * H + biases * H) * directions
+        detail = f"{first} + {num_layers - 1}·{later} = {total}" if num_layers > 1 else ""
+        steps.append(
+            Step(
+                "all layers and directions"
+                + (" (later layers read the H·directions outputs)" if num_layers > 1 else ""),
+                total,
+                detail,
+            )
+        )
 
     def count(n_gates: int = gates, n_biases: int = biases) -> int:
         return recurrent_param_count(

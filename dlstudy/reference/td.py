@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.mdp import check_gamma, load_mdp
 from dlstudy.reference.registry import (
     Mistake,
@@ -121,11 +121,12 @@ def td0(
             v[target] = old + a * delta
             steps.append(
                 Step(
-                    f"t={t}: δ = r + γ V({s2}) - V({s}); V({s}) ← V({s}) + α δ",
+                    f"step {t + 1}: {s} → {s2}, r = {f(r)}: "
+                    f"V({s}) ← V({s}) + α[r + γ V({s2}) − V({s})]",
                     v[target],
-                    f"δ = {f(r)} + {f(gam)}·{f(v[s2] if target != s2 else old)} - "
-                    f"{f(v[s] if target != s else old)} = {f(delta)}; "
-                    f"V({target}) = {f(old)} + {f(a)}·{f(delta)} = {f(v[target])}",
+                    f"r + γ V({s2}) − V({s}) = {f(r)} + {f(gam)}·{format_factor(v[s2] if target != s2 else old)}"
+                    f" − {format_factor(v[s] if target != s else old)} = {f(delta)}; "
+                    f"V({target}) = {f(old)} + {f(a)}·{format_factor(delta)} = {f(v[target])}",
                 )
             )
             checkpoints.append((f"update {t + 1}", dict(v)))
@@ -249,19 +250,28 @@ def _td_update(
 
     result = new_q(boot, g, done)
     target = r + (0.0 if done else g * boot)
-    steps = [
-        Step(
-            f"target = R + γ(1 - done)·{boot_text}",
+    qsa = f"Q({s_}, {a_})"
+    if done:
+        target_step = Step(
+            f"target = r ({nxt} is terminal: no bootstrap)", target, f"{f(r)} = {f(target)}"
+        )
+    else:
+        target_step = Step(
+            f"target = r + γ·{boot_text}",
             target,
-            f"{f(r)} + {f(g)}·{0 if done else 1}·{f(boot)} = {f(target)}",
+            f"{f(r)} + {f(g)}·{format_factor(boot)} = {f(target)}",
+        )
+    steps = [
+        target_step,
+        Step(
+            f"target − {qsa}",
+            target - q_sa,
+            f"{f(target)} − {format_factor(q_sa)} = {f(target - q_sa)}",
         ),
         Step(
-            "ΔQ = target - Q(S, A)", target - q_sa, f"{f(target)} - {f(q_sa)} = {f(target - q_sa)}"
-        ),
-        Step(
-            "Q(S, A) ← Q(S, A) + α ΔQ",
+            f"{qsa} ← {qsa} + α(target − {qsa})",
             result,
-            f"{f(q_sa)} + {f(al)}·{f(target - q_sa)} = {f(result)}",
+            f"{f(q_sa)} + {f(al)}·{format_factor(target - q_sa)} = {f(result)}",
         ),
     ]
     mistakes = []
@@ -385,9 +395,19 @@ def epsilon_greedy(q: Any, epsilon: float) -> Solution:
     wrong2 = np.full(n, eps / max(n - 1, 1))
     wrong2[greedy] = 1.0 - eps
     steps = [
-        Step("greedy action: argmax_a Q(s, a) (first on ties)", names[greedy] if names else greedy),
-        Step("greedy: 1 - ε + ε/|A|", float(probs[greedy]), f"1 - {f(eps)} + {f(eps)}/{n}"),
-        Step("others: ε/|A|", eps / n, f"{f(eps)}/{n}"),
+        Step(
+            "greedy action: argmax_a Q(a) (the first on ties)", names[greedy] if names else greedy
+        ),
+        Step(
+            "greedy action: 1 − ε + ε/|A|",
+            float(probs[greedy]),
+            f"1 − {f(eps)} + {f(eps)}/{n} = {f(float(probs[greedy]))}",
+        ),
+        Step(
+            "every other action: ε/|A| (the random choice is uniform over all actions)",
+            eps / n,
+            f"{f(eps)}/{n} = {f(eps / n)}",
+        ),
     ]
     mistakes = [
         Mistake(

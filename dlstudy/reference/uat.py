@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_number
+from dlstudy.output import format_factor, format_number
 from dlstudy.reference.activations import out, sigma
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import ASIDE, Mistake, Solution, Step, as_array, reference
 
 #: Named functions for ``uat-staircase`` (f on [lo, hi]).
 FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -76,13 +76,13 @@ def uat_step(w: float, b: float, x: np.ndarray | None = None) -> Solution:
     values = sigma(w * xs + b)
     steps = [
         Step(
-            "s = -b/w (where wx + b = 0, so σ = 1/2)",
+            "s = −b/w (where wx + b = 0, so σ = 1/2)",
             s,
-            f"-({format_number(b)})/{format_number(w)}",
+            f"−({format_number(b)})/{format_factor(w)} = {format_number(s, 6)}",
         ),
-        Step("x", out(xs)),
-        Step("wx + b = w(x - s)", out(w * xs + b)),
-        Step("σ(wx + b)", out(values)),
+        Step("x", out(xs), part="values"),
+        Step("wx + b = w(x − s)", out(w * xs + b), part="values"),
+        Step("σ(wx + b)", out(values), part="values"),
     ]
     wrong = {"s": b / w, "values": out(sigma(w * xs - b))}
     mistakes = [Mistake("s-sign", "wx + b = 0 at x = -b/w: the sign is missing", wrong)]
@@ -111,7 +111,7 @@ def uat_step_weights(s: float, w: float = 10.0) -> Solution:
     """
     _nonzero(w)
     b = -w * s + 0.0  # + 0.0: no -0.0 for s = 0
-    steps = [Step("b = -w·s", b, f"-{format_number(w)}·{format_number(s)}")]
+    steps = [Step("b = −w·s", b, f"−{format_factor(w)}·{format_factor(s)} = {format_number(b, 6)}")]
     mistakes = [
         Mistake("s-sign", "s = -b/w, so b = -w·s: the sign is missing", {"w": w, "b": w * s})
     ]
@@ -160,21 +160,33 @@ def uat_bump(a: float, b: float, h: float, w: float, x: np.ndarray | None = None
     xs = np.array((a + b) / 2) if x is None else as_array(x, "x")
     value = bump(xs, a, b, h, w)
     up, down = sigma(w * (xs - a)), sigma(w * (xs - b))
+    b1, b2 = -w * a + 0.0, -w * b + 0.0
+    at = "the centre (a + b)/2" if x is None else "x"
     steps = [
-        Step("hidden unit 1: step up at a: w1 = w, b1 = -w·a", [w, -w * a]),
-        Step("hidden unit 2: step down at b: w2 = w, b2 = -w·b", [w, -w * b]),
-        Step("output weights v = (h, -h)", [h, -h]),
-        Step("σ(w(x - a))", out(up)),
-        Step("σ(w(x - b))", out(down)),
-        Step("f(x) = h[σ(w(x - a)) - σ(w(x - b))]", out(value)),
-        Step("height at the centre h·tanh(w(b - a)/4)", h * float(np.tanh(w * (b - a) / 4))),
+        Step(
+            "hidden unit 1 steps up at a: b1 = −w·a",
+            b1,
+            f"−{format_factor(w)}·{format_factor(a)} = {format_number(b1)}",
+            part=("hidden_b", "value"),
+        ),
+        Step(
+            "hidden unit 2 steps down at b: b2 = −w·b",
+            b2,
+            f"−{format_factor(w)}·{format_factor(b)} = {format_number(b2)}",
+            part=("hidden_b", "value"),
+        ),
+        Step("biases [b1, b2]", [b1, b2], part="hidden_b"),
+        Step("output weights (h, −h)", [h, -h], part=("v", "value")),
+        Step(f"σ(w(x − a)) at {at}", out(up), part="value"),
+        Step(f"σ(w(x − b)) at {at}", out(down), part="value"),
+        Step(f"f = h[σ(w(x − a)) − σ(w(x − b))] at {at}", out(value), part="value"),
+        Step(
+            "height at the centre h·tanh(w(b − a)/4)",
+            h * float(np.tanh(w * (b - a) / 4)),
+            part=ASIDE,
+        ),
     ]
-    result = {
-        "value": out(value),
-        "hidden_w": [w, w],
-        "hidden_b": [-w * a + 0.0, -w * b + 0.0],
-        "v": [h, -h],
-    }
+    result = {"value": out(value), "hidden_w": [w, w], "hidden_b": [b1, b2], "v": [h, -h]}
     mistakes = [
         Mistake(
             "s-sign",
@@ -288,17 +300,39 @@ def uat_staircase(
         return float(err[i]), float(xs[i])
 
     err, at = max_error(v)
-    kind = f"σ(w(x - s_k)), w = {format_number(w)}" if w > 0 else "ideal steps H(x - s_k), H(0) = 1"
+    kind = f"σ(w(x − s_k)), w = {format_number(w)}" if w > 0 else "ideal steps H(x − s_k), H(0) = 1"
+    lo_t, hi_t = format_number(lo), format_number(hi)
+    g_at = float(staircase(np.array([at]), float(c[0]), s, v, w)[0])
+    f_at = float(np.asarray(func(np.array([at])), dtype=np.float64)[0])
     steps = [
-        Step(f"f: {described}; Δ = (hi - lo)/n", delta),
-        Step("c_k = f(lo + kΔ), k = 0..n-1 (left endpoints)", c),
-        Step("step edges s_k = lo + kΔ, k = 1..n-1", s),
-        Step("step heights v_k = c_k - c_{k-1} (output weights)", v),
+        Step(
+            "width of each piece Δ",
+            delta,
+            f"({hi_t} − {format_factor(lo)})/{n} = {format_number(delta)}",
+        ),
+        Step("c_k = f at the left end of piece k", c, f"f({lo_t}), f({lo_t} + Δ), …"),
+        Step("steps at x", s, "the left ends of the pieces after the first", part=("s", "v")),
+        Step(
+            "step heights v_k = c_k − c_(k−1)",
+            v,
+            "; ".join(
+                f"{format_factor(c[i + 1])} − {format_factor(c[i])} = {format_number(v[i], 6)}"
+                for i in range(min(len(v), 6))
+            )
+            + ("; …" if len(v) > 6 else ""),
+            part="v",
+        ),
     ]
     if w > 0:
-        steps.append(Step("hidden biases b_k = -w·s_k", -w * s))
+        steps.append(Step("hidden biases b_k = −w·s_k", -w * s, part=("v", "s")))
     steps.append(
-        Step(f"max |f - g| over {grid} points ({kind})", err, f"at x = {format_number(at, 4)}")
+        Step(
+            f"largest error max |f(x) − g(x)| on [{lo_t}, {hi_t}]",
+            err,
+            f"at x = {format_number(at, 4)}: |{format_number(f_at, 6)} − {format_number(g_at, 6)}|"
+            f" = {format_number(err, 6)}",
+            part="max_error",
+        )
     )
     wrong_err, _ = max_error(c[1:])
     mistakes = [
@@ -309,5 +343,5 @@ def uat_staircase(
         )
     ]
     result = {"c0": float(c[0]), "s": s, "v": v, "max_error": err}
-    conv = f"left-endpoint values; {kind}; error on {grid} evenly spaced points"
+    conv = f"left-endpoint values; {kind}; f: {described}; error on {grid} evenly spaced points"
     return Solution(result, steps, mistakes, convention=conv)

@@ -35,7 +35,15 @@ from dlstudy.reference.convolution import (
     sum_text,
     transpose_output_length,
 )
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
+from dlstudy.reference.registry import (
+    ASIDE,
+    Mistake,
+    Solution,
+    Step,
+    as_array,
+    plural,
+    reference,
+)
 
 CONVENTION = (
     "torch's conv_transpose2d: no kernel flip; output entry (i·s + m·d - p, j·s + n·d - p) gets "
@@ -193,8 +201,8 @@ def conv_transpose2d(
             Step(
                 "sum before cropping",
                 layout.squeeze(uncropped),
-                f"then drop {p[1]} column(s) on each side"
-                + ("" if layout.one_d else f" and {p[0]} row(s) at the top and bottom"),
+                f"then drop {plural(p[1], 'column')} on each side"
+                + ("" if layout.one_d else f" and {plural(p[0], 'row')} at the top and bottom"),
             )
         )
     terms = scatter_terms(x4, w4, s, p, d, (ho, wo))
@@ -302,8 +310,9 @@ def conv_transpose_output_size(
         Step(
             "check",
             (out + 2 * p - d * (k - 1) - 1) // s + 1,
-            "a convolution with the same k, s, p, d maps this length back to "
+            "a convolution with the same kernel, stride, padding and dilation maps it back to "
             f"⌊({out} + 2·{p} - {d}·({k}-1) - 1)/{s}⌋ + 1 = {(out + 2 * p - d * (k - 1) - 1) // s + 1}",
+            part=ASIDE,
         ),
     ]
     candidates = [
@@ -390,21 +399,35 @@ def conv_transpose_matrix(
     out_vec = k_mat.T @ y2.ravel()
     out = out_vec if layout.one_d else out_vec.reshape(n_hw)
     shape = [cols, rows]
+    kh, kw = w.shape
+    size_text = _size_text(y2.shape[1], kw, s[1], p[1], op[1], d[1], n_hw[1])
+    if not layout.one_d:
+        rows_text = _size_text(y2.shape[0], kh, s[0], p[0], op[0], d[0], n_hw[0])
+        size_text = f"{rows_text} rows; {size_text} columns"
+    values = ("matrix", "output")
     steps = [
         Step(
-            "upsampled size",
-            [n_hw[1]] if layout.one_d else list(n_hw),
-            "(n-1)s - 2p + d(k-1) + output_padding + 1",
+            "length of x (the upsampled length)" if layout.one_d else "size of x (upsampled)",
+            n_hw[1] if layout.one_d else list(n_hw),
+            size_text,
         ),
         Step(
-            "K: the convolution from that size back to y",
-            k_mat,
-            f"{rows}×{cols}: one row per entry of y, one column per upsampled entry",
+            "K",
+            f"{rows}×{cols}",
+            "one row per entry of y, one column per entry of x",
+            part="shape",
         ),
-        Step("Kᵀ", k_mat.T, f"{cols}×{rows}"),
-        Step("vec(y)", y2.ravel(), "row by row" if not layout.one_d else ""),
-        Step("Kᵀ vec(y)", out_vec),
-        Step("reshaped", out, "equals conv-transpose2d of y with the same kernel"),
+        Step("Kᵀ", shape, f"the transpose of K: {cols}×{rows}", part="shape"),
+        Step(
+            "K: the convolution from x's size back to y",
+            k_mat,
+            f"{rows}×{cols}: one row per entry of y, one column per entry of x",
+            part=values,
+        ),
+        Step("Kᵀ", k_mat.T, f"{cols}×{rows}", part=values),
+        Step("vec(y)", y2.ravel(), "row by row" if not layout.one_d else "", part=values),
+        Step("Kᵀ vec(y)", out_vec, part=values),
+        Step("reshaped", out, "equals conv-transpose2d of y with the same kernel", part=values),
     ]
     result = {"matrix": k_mat.T, "shape": shape, "output": out}
     mistakes = []

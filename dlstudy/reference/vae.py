@@ -11,7 +11,22 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.divergences import gaussian_kl_terms
-from dlstudy.reference.registry import Mistake, Solution, Step, as_vector, finite_result, reference
+from dlstudy.reference.registry import (
+    ASIDE,
+    Mistake,
+    Solution,
+    Step,
+    as_vector,
+    finite_result,
+    reference,
+)
+
+
+def _square(v: float) -> str:
+    """``(−2)²`` for a negative number (not ``−2²``)."""
+    text = f"{v:.4g}".replace("-", "−")
+    return f"({text})²" if text.startswith("−") else f"{text}²"
+
 
 _SIGMA_HELP = {
     "mu": "encoder mean μ (vector of length J)",
@@ -71,7 +86,7 @@ def vae_kl(
             "½(μ² + σ² − 1 − log σ²) per dimension",
             terms,
             " + ".join(
-                f"½({mj:.4g}² + {sj**2:.4g} − 1 − log {sj**2:.4g})"
+                f"½({_square(mj)} + {sj**2:.4g} − 1 − log {sj**2:.4g})"
                 for mj, sj in zip(m, s, strict=True)
             ),
         ),
@@ -118,7 +133,7 @@ def reparameterize(
     s = _sigma(m, logvar, sigma)
     z = m + s * e
     steps = [
-        Step("σ", s, "σ = exp(logvar/2)" if logvar is not None else "given"),
+        Step("σ = exp(logvar/2)", s, part="" if logvar is not None else ASIDE),
         Step("z = μ + σ ⊙ ε", z),
     ]
     mistakes = [
@@ -206,7 +221,22 @@ def elbo(
     rec, steps, rec_no_const = _log_likelihood(xv, xh, decoder, decoder_sigma)
     kl = kl_to_standard_normal(m, s)
     value = rec - kl
-    steps += [Step("KL(q(z|x) ‖ N(0, I))", kl), Step("ELBO = log p(x|z) − KL", value)]
+    prior = "N(0, 1)" if m.size == 1 else "N(0, I)"
+    steps += [
+        Step(
+            f"KL(q(z|x) ‖ {prior}) = ½Σ(μ² + σ² − 1 − log σ²)",
+            kl,
+            " + ".join(
+                f"½({_square(mj)} + {sj**2:.4g} − 1 − log {sj**2:.4g})"
+                for mj, sj in zip(m, s, strict=True)
+            ),
+        ),
+        Step(
+            "ELBO = log p(x|z) − KL",
+            value,
+            f"{rec:.6g} − {kl:.6g} = {value:.6g}",
+        ),
+    ]
     result = {"reconstruction": rec, "kl": kl, "elbo": value}
     mistakes = [
         Mistake(
@@ -271,8 +301,15 @@ def beta_vae_loss(
     kl = kl_to_standard_normal(m, s)
     loss = -rec + beta * kl
     steps += [
-        Step("KL", kl),
-        Step(f"loss = −log p(x|z) + β·KL = {-rec:.6g} + {beta:g}·{kl:.6g}", loss),
+        Step(
+            "KL(q(z|x) ‖ N(0, I)) = ½Σ(μ² + σ² − 1 − log σ²)",
+            kl,
+            " + ".join(
+                f"½({_square(mj)} + {sj**2:.4g} − 1 − log {sj**2:.4g})"
+                for mj, sj in zip(m, s, strict=True)
+            ),
+        ),
+        Step("loss = −log p(x|z) + β·KL", loss, f"{-rec:.6g} + {beta:g}·{kl:.6g} = {loss:.6g}"),
     ]
     mistakes = [
         Mistake(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dlstudy.output import console, err_console, print_json
+from dlstudy.output import console, print_json
 
 _STYLE = {
     "proven": "green",
@@ -123,7 +123,7 @@ def summarize(results: Sequence[dict[str, Any]], wall: float) -> None:
     msg = f"{len(results) - len(bad)}/{len(results)} entries as expected in {wall:.1f} s"
     if bad:
         msg += "; differing: " + ", ".join(f"{r['id']} ({r['status']})" for r in bad)
-    err_console().print(msg)
+    console().print(msg, markup=False)  # a summary is output, not a message: stdout
 
 
 def json_claims(results: Sequence[dict[str, Any]], wall: float) -> None:

@@ -57,6 +57,8 @@ def answer_renderable(question: Any) -> Text:
 
 
 def question(console: Console, session: Session, item: Item) -> None:
+    from dlstudy.bank.render import safe
+
     q = item.question
     k, n = session.position
     template = q.template
@@ -69,7 +71,7 @@ def question(console: Console, session: Session, item: Item) -> None:
     console.print()
     console.rule(Text(" · ".join(parts)), style="cyan")
     head = Text()
-    head.append(template.title, style="bold")
+    head.append(safe(template.title), style="bold")
     head.append("   ")
     head.append(q.ref, style="dim")
     console.print(head)
@@ -221,12 +223,9 @@ def exam_ack(console: Console, item: Item) -> None:
 
 
 def solution(console: Console, q: Any) -> None:
-    console.print(Text("Correct answer:", style="bold"))
-    console.print(answer_renderable(q))
-    text = q.solution_text()
-    if text:
-        console.print(Text("Worked solution:", style="bold"))
-        console.print(Text(text.rstrip("\n")))
+    """The worked solution; it ends with the answer, so the answer is not printed again."""
+    console.print(Text("Worked solution:", style="bold"))
+    console.print(Text(q.solution_text().rstrip("\n")))
 
 
 def after_answer_prompt() -> str:
