@@ -18,6 +18,7 @@ _ORDER = (
     "quiz",
     "exam",
     "review",
+    "plan",
     "stats",
     "topics",
     "check",

@@ -114,7 +114,7 @@ def test_exam_refuses_hints_and_solutions_and_times_out():
 
 def test_unknown_mode():
     with pytest.raises(DlstudyError, match="mode"):
-        Session([], mode="cram")
+        Session([], mode="bogus")
 
 
 @settings(max_examples=100, deadline=None)
