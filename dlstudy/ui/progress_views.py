@@ -169,7 +169,7 @@ def topics_view(
             chance(row.get("mastery")),
         )
     console.print(table)
-    notes = ["Qs: question templates; " + mastery_note(at) + "."]
+    notes = ["Qs: question templates.", mastery_note(at) + "."]
     if not claims_known:
         notes.append("Claims: the derivation catalogue is not available.")
     else:

@@ -202,4 +202,4 @@ def solution(console: Console, q: Any) -> None:
 
 
 def after_answer_prompt() -> str:
-    return "Enter: next · s: worked solution · q: quit > "
+    return "Enter: next · s: worked solution · n: another variant · q: quit > "
