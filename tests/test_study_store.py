@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from fsrs import Card, Rating, Scheduler
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dlstudy.errors import DlstudyError
 from dlstudy.study.store import SCHEMA_VERSION, AttemptRecord, Store
@@ -567,3 +570,191 @@ def test_a_read_only_folder_still_allows_reading(tmp_path):
     finally:
         home.chmod(0o755)
         shutil.rmtree(home)
+
+
+_FULL_DISK_SCRIPT = r"""
+set -e
+mount -t tmpfs -o size=1m tmpfs "$MNT"
+export DLSTUDY_HOME="$MNT/home"
+for free in 4 12 24 40 64 100; do
+  rm -rf "$MNT"/*
+  mkdir -p "$DLSTUDY_HOME"
+  "$PY" "$DRIVER" quiz --n 1 --seed 1 < /dev/null > /dev/null 2>&1
+  avail=$(df -k --output=avail "$MNT" | tail -1)
+  dd if=/dev/zero of="$MNT/fill" bs=1k count=$((avail - free)) 2> /dev/null || true
+  set +e
+  "$PY" "$DRIVER" quiz --n 200 --seed 5 < "$ANSWERS" > "$OUT/out-$free" 2> "$OUT/err-$free"
+  echo $? > "$OUT/rc-$free"
+  set -e
+  rm -f "$MNT/fill"
+  "$PY" -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM attempts').fetchone()[0])" "$DLSTUDY_HOME/progress.sqlite3" > "$OUT/rows-$free"
+done
+"""
+
+
+def test_a_full_disk_is_reported_as_such_and_keeps_every_answer_shown(tmp_path):
+    """On a real full file system (a 1 MiB tmpfs in a private mount namespace; needs root): whatever
+    the free space left, the message names the true cause and every answer graded aloud is stored."""
+    import sys
+
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        pytest.skip("needs root and unshare to mount a small file system")
+    from dlstudy.study import select
+    from tests.study_fakes import FakeBank
+
+    answers = tmp_path / "answers.txt"
+    qs = select.choose(FakeBank(), n=200, seed=5)
+    answers.write_text("".join(q.answer_text + "\n" for q in qs))
+    mnt, out = tmp_path / "mnt", tmp_path / "out"
+    mnt.mkdir()
+    out.mkdir()
+    script = tmp_path / "full.sh"
+    script.write_text(_FULL_DISK_SCRIPT)
+    env = subprocess_env(
+        MNT=str(mnt),
+        OUT=str(out),
+        PY=sys.executable,
+        DRIVER=str(Path(__file__).with_name("study_fakes.py")),
+        ANSWERS=str(answers),
+        TERM="dumb",
+    )
+    proc = subprocess.run(
+        [unshare, "-m", "--propagation", "private", "sh", str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if proc.returncode != 0 and "mount" in proc.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()[:200]}")
+    assert proc.returncode == 0, proc.stderr
+    for free in (4, 12, 24, 40, 64, 100):
+        rc = int((out / f"rc-{free}").read_text())
+        err = (out / f"err-{free}").read_text()
+        shown = (out / f"out-{free}").read_text().count("Right.")
+        stored = int((out / f"rows-{free}").read_text())
+        assert rc == 2, (free, err)
+        assert err.startswith("dlstudy: error: cannot write the progress store"), (free, err)
+        assert "the disk is full" in err and "answers given so far are saved" in err, (free, err)
+        assert "rollback" not in err and "I/O" not in err, (free, err)
+        assert stored >= shown, (free, stored, shown)  # nothing graded aloud was lost
+
+
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.binary(max_size=20),
+    st.sampled_from(["garbage", "{not json", "2024-13-45T99:99:99", "[]", "{}", "null", ""]),
+)
+_COLUMNS = {
+    "attempts": [
+        "ts",
+        "template",
+        "seed",
+        "correct",
+        "score",
+        "hints_used",
+        "solution_shown",
+        "skipped",
+        "seconds",
+        "session_id",
+        "section",
+        "mode",
+    ],
+    "cards": ["card", "due", "introduced"],
+    "sessions": ["started", "ended", "seconds", "pid", "mode", "ended_by"],
+    "review_log": ["rating", "ts", "template"],
+}
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_COLUMNS)),
+            st.integers(0, 11),
+            st.integers(1, 3),
+            _ANY_VALUE,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_any_damaged_row_is_skipped_never_a_crash(tmp_path, damage):
+    """Whatever a row holds, every reader skips or reads it, an answer is still stored, and
+    check/repair leave a store without damaged rows."""
+    import tempfile
+
+    from dlstudy.study import stats as stats_mod
+
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "p.sqlite3"  # examples share tmp_path
+    with Store(path) as store:
+        sid = store.start_session("quiz", 1, 3)
+        for k in range(3):
+            store.record(rec(template=f"t.{k}", correct=bool(k % 2), session_id=sid))
+        store.end_session(sid, "done", 12.0)
+        for table, col, rowid, value in damage:
+            column = _COLUMNS[table][col % len(_COLUMNS[table])]
+            with contextlib.suppress(sqlite3.IntegrityError):
+                store.conn.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (value, rowid)
+                )
+    with Store(path, warn=lambda m: None) as store:
+        result = stats_mod.compute(
+            store.attempts(), store.cards(), sessions=store.sessions(), bank_sections={"t.0": "mdp"}
+        )
+        assert result.attempts <= 3
+        import io
+
+        from rich.console import Console
+
+        from dlstudy.ui.progress_views import stats_view
+
+        stats_view(Console(file=io.StringIO(), width=80), result, {})
+        result.to_json()
+        store.due()
+        store.next_due()
+        store.introduced_today()
+        store.record(rec(template="t.1", correct=True))
+        store.repair()
+        assert store.check() == []
+        assert store.integrity() == "ok"
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("sessions", "seconds", float("inf")),
+        ("attempts", "seconds", float("-inf")),
+        ("attempts", "score", "high"),  # (SQLite stores NaN as NULL)
+        ("sessions", "mode", b"\x00\x1b[2J"),
+        ("attempts", "mistake_text", b"bytes"),
+        ("attempts", "seed", "12"),
+    ],
+)
+def test_values_that_cannot_be_shown_make_a_row_damaged(tmp_path, table, column, value):
+    import io
+
+    from rich.console import Console
+
+    from dlstudy.study import stats as stats_mod
+    from dlstudy.ui.progress_views import stats_view
+
+    path = tmp_path / "p.sqlite3"
+    with Store(path) as store:
+        sid = store.start_session("quiz", 1, 1)
+        store.record(rec(session_id=sid))
+        store.end_session(sid, "done", 5.0)
+        store.conn.execute(f"UPDATE {table} SET {column} = ?", (value,))
+    with Store(path, warn=lambda m: None) as store:
+        result = stats_mod.compute(store.attempts(), store.cards(), sessions=store.sessions())
+        assert [d.table for d in store.damaged.values()] == [table]
+    buf = io.StringIO()
+    stats_view(Console(file=buf, width=80), result, {})
+    assert "\x1b" not in buf.getvalue()

@@ -10,6 +10,7 @@ by every reader and reported (see :meth:`dlstudy.study.store.Store.damage`), nev
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -148,11 +149,11 @@ Check = Callable[[Any], str | None]
 
 def _timestamp(value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"{value!r} is not a timestamp"
+        return f"{_short(value)} is not a timestamp"
     try:
         datetime.fromisoformat(value)
     except ValueError:
-        return f"{value[:40]!r} is not a timestamp"
+        return f"{_short(value)} is not a timestamp"
     return None
 
 
@@ -161,14 +162,23 @@ def _optional_timestamp(value: Any) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    return None if isinstance(value, str) and value else f"{value!r} is not a name"
+    return None if isinstance(value, str) and value else f"{_short(value)} is not a name"
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None or isinstance(value, str) else f"{_short(value)} is not text"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _integer(value: Any) -> str | None:
     return (
         None
         if isinstance(value, int) and not isinstance(value, bool)
-        else f"{value!r} is not a whole number"
+        else f"{_short(value)} is not a whole number"
     )
 
 
@@ -177,7 +187,11 @@ def _optional_integer(value: Any) -> str | None:
 
 
 def _flag(value: Any) -> str | None:
-    return None if value in (0, 1) and not isinstance(value, float) else f"{value!r} is not 0 or 1"
+    return (
+        None
+        if value in (0, 1) and not isinstance(value, float)
+        else f"{_short(value)} is not 0 or 1"
+    )
 
 
 def _optional_flag(value: Any) -> str | None:
@@ -186,15 +200,17 @@ def _optional_flag(value: Any) -> str | None:
 
 def _optional_number(value: Any) -> str | None:
     if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
-        if isinstance(value, float) and value != value:
-            return "NaN is not a number of seconds"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{value} is not a finite number"
+        if isinstance(value, int) and abs(value) > 10**15:
+            return f"{_short(value)} is out of range"
         return None
-    return f"{value!r} is not a number"
+    return f"{_short(value)} is not a number"
 
 
 def _card(value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"{value!r} is not an FSRS card"
+        return f"{_short(value)} is not an FSRS card"
     from fsrs import Card
 
     try:
@@ -209,7 +225,7 @@ def _rating(value: Any) -> str | None:
     return (
         None
         if value in (1, 2, 3, 4) and isinstance(value, int)
-        else f"{value!r} is not a rating 1-4"
+        else f"{_short(value)} is not a rating 1-4"
     )
 
 
@@ -218,6 +234,12 @@ CHECKS: dict[str, dict[str, Check]] = {
     "attempts": {
         "ts": _timestamp,
         "template": _text,
+        "mode": _text,
+        "section": _optional_text,
+        "answer": _optional_text,
+        "read_as": _optional_text,
+        "misconception": _optional_text,
+        "mistake_text": _optional_text,
         "seed": _integer,
         "correct": _optional_flag,
         "score": _optional_number,
@@ -234,6 +256,8 @@ CHECKS: dict[str, dict[str, Check]] = {
         "introduced": _optional_timestamp,
     },
     "sessions": {
+        "mode": _text,
+        "ended_by": _optional_text,
         "started": _timestamp,
         "ended": _optional_timestamp,
         "seconds": _optional_number,
