@@ -735,7 +735,7 @@ def test_any_damaged_row_is_skipped_never_a_crash(tmp_path, damage):
         ("attempts", "score", "high"),  # (SQLite stores NaN as NULL)
         ("sessions", "mode", b"\x00\x1b[2J"),
         ("attempts", "mistake_text", b"bytes"),
-        ("attempts", "seed", "12"),
+        ("attempts", "seed", "twelve"),
     ],
 )
 def test_values_that_cannot_be_shown_make_a_row_damaged(tmp_path, table, column, value):
