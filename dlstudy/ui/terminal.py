@@ -144,9 +144,8 @@ class LineReader:
                 typed = fired.partial
                 if pending and (timeout is None or pending[0][0] < timeout):
                     _, action = pending.pop(0)
-                    if self.interactive:
-                        self.stdout.write("\n")
-                        self.stdout.flush()
+                    self.stdout.write("\n")  # the warning goes under the prompt, not after it
+                    self.stdout.flush()
                     action()
                     continue
                 raise TimeExpired(clean(typed)) from None
