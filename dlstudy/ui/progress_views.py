@@ -104,21 +104,21 @@ def stats_view(console: Console, stats: Stats, titles: Mapping[str, str]) -> Non
 
 
 def _mistakes(console: Console, stats: Stats, titles: Mapping[str, str]) -> None:
-    recurring = [m for m in stats.mistakes if m.count >= 2]
-    once = len(stats.mistakes) - len(recurring)
+    """The named mistakes, most frequent first, each with the templates where it happens."""
     if not stats.mistakes:
         return
     console.print()
-    if recurring:
-        console.print(Text("Recurring mistakes (dlstudy quiz --mistakes practises them):"))
-        for m in recurring[:8]:
-            line = Text(f"  ×{m.count} ", style="bold")
-            line.append(m.description)
-            console.print(line)
-            where = ", ".join(f"{titles.get(t, t)} ({t}) ×{n}" for t, n in m.templates[:4])
-            console.print(Text(f"      in {where}", style="dim"))
-    if once:
-        console.print(Text(f"{plural(once, 'other named mistake')} made once.", style="dim"))
+    console.print(Text("Your named mistakes (dlstudy quiz --mistakes practises them):"))
+    for m in stats.mistakes[:8]:
+        line = Text(f"  ×{m.count} ", style="bold")
+        line.append(m.description)
+        console.print(line)
+        where = ", ".join(f"{titles.get(t, t)} ({t}) ×{n}" for t, n in m.templates[:4])
+        console.print(Text(f"      in {where}", style="dim"))
+    if len(stats.mistakes) > 8:
+        console.print(
+            Text(f"  ... and {len(stats.mistakes) - 8} more (stats --json).", style="dim")
+        )
 
 
 def _history(console: Console, stats: Stats) -> None:
@@ -208,7 +208,7 @@ def plan_view(console: Console, plan: StudyPlan, titles: Mapping[str, str]) -> N
     console.print(
         Text("Reviews: what FSRS will ask that day if every review is answered right.", style="dim")
     )
-    order = [s for s in plan.weakest][:6]
+    order = plan.weakest[:6]
     if order:
         console.print(Text("New templates from the weakest sections first: " + ", ".join(order)))
     if plan.unplaced:
@@ -221,9 +221,8 @@ def plan_view(console: Console, plan: StudyPlan, titles: Mapping[str, str]) -> N
         )
     today = plan.days[0] if plan.days[0].date == plan.today else None
     if today is not None and today.templates:
-        left = [t for t in today.templates][plan.introduced_today :]
+        left = today.templates[plan.introduced_today :]
         if left:
-            shown = ", ".join(titles.get(t, t) for t in left[:3]) + (
-                ", ..." if len(left) > 3 else ""
-            )
-            console.print(Text(f"Today: dlstudy review introduces {shown}."))
+            shown = ", ".join(titles.get(t, t) for t in left[:3])
+            more = f" and {len(left) - 3} more" if len(left) > 3 else ""
+            console.print(Text(f"Today: dlstudy review introduces {shown}{more}."))

@@ -170,9 +170,8 @@ def exam_report(console: Console, session: Session, *, seed: int | None = None) 
         score += item.score
         question = Text(item.template.title)
         question.append(f"\n{item.ref}", style="dim")
-        result = _result(console, item) + (
-            " ⚑" if item.flagged and render.unicode_ok(console) else ""
-        )
+        flag = (" ⚑" if render.unicode_ok(console) else " (flag)") if item.flagged else ""
+        result = _result(console, item) + flag
         table.add_row(str(k), question, Text(item.answer or ""), result)
     console.print(table)
     n = len(session.items)
