@@ -489,3 +489,20 @@ def test_kill_9_sessions_are_marked_ended_on_the_next_start(tmp_path):
     ((ended, by, seconds),) = rows(tmp_path, "SELECT ended, ended_by, seconds FROM sessions")
     (ts,) = rows(tmp_path, "SELECT ts FROM attempts")
     assert by == "killed" and ended == ts[0] and seconds >= 0
+
+
+def test_stats_and_topics_show_the_same_mastery(tmp_path):
+    qs = plan(6, 80)
+    answers = [q.answer_text if k % 2 else wrong_answer(q) for k, q in enumerate(qs)]
+    run(tmp_path, "quiz", "--n", "6", "--seed", "80", stdin="\n".join(answers) + "\n")
+    stats = {
+        s["section"]: s for s in json.loads(run(tmp_path, "stats", "--json").stdout)["sections"]
+    }
+    topics = json.loads(run(tmp_path, "topics", "--json").stdout)
+    by = {r["section"]: r for r in topics["sections"]}
+    assert topics["mastery_date"] == json.loads(run(tmp_path, "stats", "--json").stdout)["horizon"]
+    for section, s in stats.items():
+        assert s["mastery"] == pytest.approx(
+            by[section]["mastery"], rel=1e-3
+        )  # a few seconds apart
+        assert 0 <= s["mastery"] < 1 and s["accuracy"] is not None
