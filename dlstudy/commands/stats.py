@@ -25,8 +25,7 @@ def stats(
         False, "--repair", help="With --check: move damaged rows to a quarantine table."
     ),
 ) -> None:
-    """Your progress: per section attempts, accuracy and mastery; your recurring mistakes; dated
-    session scores.
+    """Your progress: accuracy and mastery per section, your named mistakes, dated session scores.
 
     Mastery is the predicted chance of a right answer on the exam date (dlstudy plan), or in 7 days:
     the FSRS recall of each template then, times your accuracy on it shrunk toward the section's
