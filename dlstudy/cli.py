@@ -20,6 +20,7 @@ _ORDER = (
     "quiz",
     "exam",
     "review",
+    "plan",
     "stats",
     "topics",
     "check",

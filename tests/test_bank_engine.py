@@ -541,6 +541,8 @@ def test_template_fuzzing_in_a_limited_child(fuzz: str) -> None:
 
     proc = run_limited("import tests.test_bank_engine as t", f"t.{fuzz}()\nprint('ok')")
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
 def test_a_parameter_without_a_name_is_reported() -> None:
     """A parameter named "" once reached the expression parser of ``require`` as an empty symbol,
     which split every word forever (the fuzz test found it by running out of memory)."""

@@ -8,6 +8,8 @@ are also run in a real subprocess to make sure the two agree.
 from __future__ import annotations
 
 import os
+import resource
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -52,8 +54,16 @@ CASES: list[tuple[list[str], str]] = [
     (["review", "--new", "-2"], "negative new"),
     (["review", "--section", "nosuchsection"], "unknown section"),
     (["review", "--bank", MISSING], "missing bank folder"),
+    # plan
+    (["plan", "--exam-date", "someday"], "malformed exam date"),
+    (["plan", "--exam-date", "2001-01-01"], "exam date in the past"),
+    (["plan", "--per-day", "abc"], "per-day not a number"),
+    (["plan", "--per-day", "0"], "per-day zero"),
+    (["plan", "--clear", "--per-day", "3"], "clear with another option"),
+    (["plan", "--bogus"], "unknown option"),
     # stats
     (["stats", "--bogus"], "unknown option"),
+    (["stats", "--repair"], "--repair without --check"),
     (["stats", "--export", f"{MISSING}/progress.csv"], "export into a missing folder"),
     (["stats", "--export", "{tmp}/progress.xlsx"], "export format unknown"),
     (["stats", "--bank", MISSING], "missing bank folder"),
@@ -258,3 +268,165 @@ def test_special_files_in_a_bank_folder(
 def test_the_builtin_bank_is_silent() -> None:
     r = run_limited(["check", f"{ID}:3", "--answer", "1 2 3; 4 5 6; 7 8 9"])
     assert r.returncode in (0, 1) and r.stderr == ""
+
+
+# -- the progress store and study sessions under hostile input (issue 20) ---------------------------
+#
+# Each row runs the real CLI in a subprocess under CPU-time and address-space limits (``resource``),
+# so a hang or a memory blow-up fails the row instead of the machine: no wall-clock goal.
+
+CPU_SECONDS = 60  # far above the second or two each row needs
+ADDRESS_SPACE = 1 << 30  # 1 GiB: the quiz on the real bank needs well under 100 MB resident
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+
+def _foreign(home: Path) -> None:
+    with sqlite3.connect(home / "progress.sqlite3") as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+
+
+def _garbage(home: Path) -> None:
+    (home / "progress.sqlite3").write_bytes(b"garbage" * 2000)
+
+
+def _damaged_rows(home: Path) -> None:
+    from dlstudy.study.store import AttemptRecord, Store
+
+    with Store(home / "progress.sqlite3") as store:
+        for k in range(3):
+            store.record(AttemptRecord(template=ID, section="convolution", seed=k, correct=True))
+    with sqlite3.connect(home / "progress.sqlite3") as conn:
+        conn.execute("UPDATE cards SET card = '{not json'")
+        conn.execute("UPDATE attempts SET ts = 'garbage' WHERE id = 2")
+
+
+#: (why, setup of the data folder, arguments, stdin, exit code, the message, where it is).
+#: ``stdin`` None is /dev/null; "zero" is /dev/zero.
+STORE_CASES: list[tuple[str, object, list[str], object, int, str, str]] = [
+    (
+        "seed too large for SQLite",
+        None,
+        ["quiz", "--seed", str(10**30)],
+        None,
+        2,
+        "--seed must be",
+        "err",
+    ),
+    ("minutes inf", None, ["exam", "--minutes", "inf"], None, 2, "--minutes must be", "err"),
+    ("minutes 1e308", None, ["exam", "--minutes", "1e308"], None, 2, "--minutes must be", "err"),
+    ("minutes nan", None, ["exam", "--minutes", "nan"], None, 2, "--minutes must be", "err"),
+    ("minutes 0", None, ["exam", "--minutes", "0"], None, 2, "--minutes must be", "err"),
+    ("minutes -1", None, ["exam", "--minutes", "-1"], None, 2, "--minutes must be", "err"),
+    ("quiz --n 20000", None, ["quiz", "--n", "20000"], None, 2, "--n must be at most 500", "err"),
+    ("quiz --n 10^9", None, ["quiz", "--n", "1000000000"], None, 2, "at most 500", "err"),
+    ("exam --n 10^9", None, ["exam", "--n", "1000000000"], None, 2, "at most 500", "err"),
+    (
+        "review --limit 10^9",
+        None,
+        ["review", "--limit", "1000000000"],
+        None,
+        2,
+        "at most 500",
+        "err",
+    ),
+    ("review --new 10^9", None, ["review", "--new", "1000000000"], None, 2, "at most 500", "err"),
+    ("piped /dev/zero", None, ["quiz"], "zero", 0, "longer than 16,384 bytes", "out"),
+    (
+        "over-long line, then on",
+        None,
+        ["quiz", "--n", "1"],
+        "x" * 40000 + "\ns\n",
+        0,
+        "Solution shown",
+        "out",
+    ),
+    ("foreign SQLite file", _foreign, ["stats"], None, 2, "another application's database", "err"),
+    ("foreign SQLite file, quiz", _foreign, ["quiz"], None, 2, "Nothing was changed", "err"),
+    ("damaged file", _garbage, ["stats"], None, 2, "it is damaged", "err"),
+    ("damaged rows: stats", _damaged_rows, ["stats"], None, 0, "skipped a damaged row", "err"),
+    (
+        "damaged rows: stats --json",
+        _damaged_rows,
+        ["stats", "--json"],
+        None,
+        0,
+        "stats --check",
+        "err",
+    ),
+    (
+        "damaged rows: quiz stores",
+        _damaged_rows,
+        ["quiz", "--n", "1"],
+        "s\n",
+        0,
+        "counted as not known",
+        "out",
+    ),
+    (
+        "damaged rows: check",
+        _damaged_rows,
+        ["stats", "--check"],
+        None,
+        1,
+        "is not a timestamp",
+        "out",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "setup", "args", "stdin", "code", "message", "where"),
+    STORE_CASES,
+    ids=[c[0] for c in STORE_CASES],
+)
+def test_store_and_session_probes(tmp_path, why, setup, args, stdin, code, message, where):
+    home = tmp_path / "home"
+    home.mkdir()
+    if setup is not None:
+        setup(home)
+    before = (home / "progress.sqlite3").read_bytes() if setup is _foreign else None
+    env = subprocess_env(DLSTUDY_HOME=str(home), OPENBLAS_NUM_THREADS="1", COLUMNS="80")
+    if stdin == "zero":
+        source = open("/dev/zero", "rb")
+    elif stdin is None:
+        source = subprocess.DEVNULL
+    else:
+        source = subprocess.PIPE
+    try:
+        r = subprocess.run(
+            [*dlstudy_cmd(), *args],
+            input=None if source is not subprocess.PIPE else str(stdin).encode(),
+            stdin=None if source is subprocess.PIPE else source,
+            capture_output=True,
+            env=env,
+            preexec_fn=_limited,
+            timeout=10 * CPU_SECONDS,  # a hang guard only: the CPU limit ends a busy loop
+        )
+    finally:
+        if stdin == "zero":
+            source.close()
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert r.returncode == code, f"{why}: exit {r.returncode}\n{err[-800:]}"
+    assert message in (err if where == "err" else out), (out[-800:], err[-800:])
+    if code == 2:
+        first = err.splitlines()[0]
+        assert first.startswith("dlstudy: error: ") and message in err
+    warnings = [ln for ln in err.splitlines() if ln.startswith("dlstudy: warning:")]
+    assert len(warnings) <= 1  # a damaged store is reported once, not once per row
+    if setup is _foreign:  # refused untouched: not one byte changed, no table added, no backup
+        assert (home / "progress.sqlite3").read_bytes() == before
+        assert sorted(p.name for p in home.iterdir()) == ["progress.sqlite3"]
+    if why == "damaged rows: quiz stores":
+        with sqlite3.connect(home / "progress.sqlite3") as conn:
+            assert conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 4
+    if setup is _garbage:  # one backup per damaged file, not one per run
+        again = subprocess.run(
+            [*dlstudy_cmd(), *args], capture_output=True, env=env, preexec_fn=_limited, timeout=600
+        )
+        assert again.returncode == 2 and b"made on an earlier run" in again.stderr
+        assert len(list(home.glob("progress.sqlite3.damaged-*.bak"))) == 1

@@ -126,6 +126,8 @@ def test_pty_exam_on_the_real_bank(tmp_path):
     child.sendline("skip")
     child.expect_exact("left] answer> ")
     child.sendline("q")
+    child.expect_exact("Hand in now?")  # q asks before handing in
+    child.sendline("y")
     child.expect_exact("Exam report")
     child.expect_exact("Score: 0/2")
     child.expect_exact("Worked solution")

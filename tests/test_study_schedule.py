@@ -18,14 +18,18 @@ T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("correct", "hints", "solution", "seconds", "difficulty", "expected"),
     [
-        (False, 0, False, 5, 1, Rating.Again),
+        (False, 0, False, 5, 1, Rating.Again),  # wrong
+        (False, 2, False, 500, 3, Rating.Again),
         (True, 0, True, 5, 1, Rating.Again),  # solution shown counts as not known
-        (True, 1, False, 5, 1, Rating.Hard),  # a hint
-        (True, 0, False, 121, 1, Rating.Hard),  # slow: over 120 s for difficulty 1
-        (True, 0, False, 200, 2, Rating.Good),  # ... but not for difficulty 2 (240 s)
-        (True, 0, False, 19, 1, Rating.Easy),  # fast
-        (True, 0, False, 30, 2, Rating.Easy),  # under 40 s at difficulty 2
-        (True, 0, False, 45, 1, Rating.Good),
+        (True, 1, False, 5, 1, Rating.Hard),  # right after a hint
+        (True, 2, False, 300, 2, Rating.Hard),
+        (True, 0, False, 121, 1, Rating.Good),  # slow but right: still right
+        (True, 0, False, 19, 1, Rating.Easy),  # fast on a difficulty-1 template
+        (True, 0, False, 5, 2, Rating.Good),  # fast on a harder one: Good
+        (True, 0, False, 5, 3, Rating.Good),
+        (True, 0, False, 20, 1, Rating.Good),  # 20 s is not under 20 s
+        (True, 0, False, 5, None, Rating.Good),  # an exam answer (no difficulty): at most Good
+        (True, 1, False, 5, None, Rating.Hard),
     ],
 )
 def test_rating_table(correct, hints, solution, seconds, difficulty, expected):

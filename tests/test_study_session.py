@@ -10,9 +10,13 @@ from dlstudy.errors import DlstudyError
 from dlstudy.study import select
 from dlstudy.study.session import (
     Answered,
+    Flagged,
+    HandedIn,
     HelpShown,
     Hint,
     Invalid,
+    Moved,
+    Overview,
     Quit,
     Refused,
     Session,
@@ -114,7 +118,7 @@ def test_exam_refuses_hints_and_solutions_and_times_out():
 
 def test_unknown_mode():
     with pytest.raises(DlstudyError, match="mode"):
-        Session([], mode="cram")
+        Session([], mode="bogus")
 
 
 @settings(max_examples=100, deadline=None)
@@ -168,3 +172,131 @@ def test_choose_filters_and_errors():
     assert select.check_sections(["mdp,td", "dqn"]) == ["mdp", "td", "dqn"]
     with pytest.raises(DlstudyError, match="difficulty"):
         select.check_difficulty(4)
+
+
+# -- exam navigation, the overview, the deadline; draws and variants --------------------------------
+
+
+def test_exam_back_goto_flag_and_a_new_answer_replaces_the_old():
+    clock = Clock()
+    qs = questions(3)
+    s = Session(qs, mode="exam", time_limit=600, clock=clock)
+    s.present()
+    clock.t += 10
+    ev = s.handle("1")  # wrong
+    assert isinstance(ev, Answered) and not ev.revised and s.position == (2, 3)
+    ev = s.handle("flag")
+    assert isinstance(ev, Flagged) and ev.item.flagged and s.position == (2, 3)
+    ev = s.handle("b")
+    assert isinstance(ev, Moved) and s.position == (1, 3)
+    s.present()
+    clock.t += 5
+    ev = s.handle(str(qs[0].answer))
+    assert isinstance(ev, Answered) and ev.revised and ev.item.correct
+    assert s.items[0].seconds == 15  # both visits
+    ev = s.handle("goto 3")
+    assert isinstance(ev, Moved) and s.position == (3, 3)
+    assert isinstance(s.handle("goto 9"), Invalid) and s.position == (3, 3)
+    assert isinstance(s.handle("g 2"), Moved) and s.position == (2, 3)
+    ev = s.handle("flag")  # toggles off
+    assert isinstance(ev, Flagged) and not ev.item.flagged
+    assert isinstance(s.handle("skip"), Skipped) and s.position == (3, 3)
+    ev = s.handle(str(qs[2].answer))
+    assert isinstance(ev, Answered)
+    # past the last question: the overview, and nothing is handed in yet
+    assert s.confirming == "end" and not s.finished
+    assert s.overview() == {"answered": [1, 3], "blank": [2], "flagged": []}
+    ev = s.handle("n")  # back to the first question still open
+    assert isinstance(ev, Moved) and s.position == (2, 3) and s.confirming is None
+    s.handle("q")
+    assert s.confirming == "quit"
+    assert isinstance(s.handle("maybe"), Invalid)
+    assert isinstance(s.handle("y"), HandedIn)
+    assert s.finished and s.ended_by == "quit"
+    assert [i.blank for i in s.items] == [False, False, False]  # question 2 was skipped
+    (row,) = s.summary()
+    assert (row.asked, row.answered, row.correct, row.skipped) == (3, 2, 2, 1)
+
+
+def test_exam_b_is_an_answer_on_a_choice_question():
+    qs = questions(2, kind="choice")
+    s = Session(qs, mode="exam", time_limit=60)
+    s.handle("a")
+    ev = s.handle("b")
+    assert isinstance(ev, Answered) and ev.item.answer == "b"
+    s.handle("back")
+    assert s.confirming is None and s.position == (2, 2)
+
+
+def test_exam_interrupt_asks_then_hands_in_with_blanks():
+    qs = questions(3)
+    s = Session(qs, mode="exam", time_limit=60)
+    s.handle(str(qs[0].answer))
+    ev = s.ask_hand_in("interrupt")
+    assert isinstance(ev, Overview) and s.confirming == "interrupt"
+    ev = s.handle("")  # Enter: back where the student was
+    assert isinstance(ev, Moved) and s.position == (2, 3)
+    s.ask_hand_in("interrupt")
+    s.hand_in("interrupted")
+    assert s.ended_by == "interrupted"
+    assert [(i.answered, i.blank) for i in s.items] == [(True, False), (False, True), (False, True)]
+    assert [r.asked for r in s.summary()] == [3]
+
+
+def test_exam_deadline_submits_the_answer_being_typed():
+    clock = Clock()
+    qs = questions(2)
+    s = Session(qs, mode="exam", time_limit=60, clock=clock)
+    s.present()
+    clock.t += 61
+    ev = s.submit_at_deadline(f" {qs[0].answer}")
+    assert isinstance(ev, Answered) and ev.item.correct and ev.item.answer == str(qs[0].answer)
+    assert isinstance(s.submit_at_deadline("not a number"), Invalid)
+    assert s.submit_at_deadline("   ") is None
+    assert isinstance(s.expire(), TimeUp)
+    assert s.ended_by == "time" and s.items[1].blank
+
+
+def test_draws_are_built_only_when_shown():
+    built: list[int] = []
+
+    class Counting(FakeTemplate):
+        def instantiate(self, seed: int):
+            built.append(seed)
+            return super().instantiate(seed)
+
+    t = Counting("fake.count", "perceptron")
+    draws = select.draws_from([t], 500, seed=3)
+    s = Session(draws)
+    assert built == []  # a long session starts at once
+    assert s.present().question.ref == draws[0].ref
+    assert built == [draws[0].seed]
+    assert s.items[1].ref == draws[1].ref and built == [draws[0].seed]
+
+
+def test_choose_is_draw_instantiated():
+    bank = FakeBank()
+    assert [q.ref for q in select.choose(bank, n=7, seed=5)] == [
+        d.ref for d in select.draw(bank, n=7, seed=5)
+    ]
+
+
+def test_a_variant_is_the_same_template_with_another_seed_asked_next():
+    qs = questions(2)
+    s = Session(qs)
+    s.handle("1")  # wrong
+    d = select.variant(s.items[0].source, seed=9)
+    assert d.template is qs[0].template and d.seed != qs[0].seed
+    s.insert_variant(d)
+    assert s.current.ref == d.ref and s.position == (2, 3)
+
+
+def test_count_and_seed_limits():
+    with pytest.raises(DlstudyError, match="at most 500"):
+        select.check_count("--n", 501)
+    assert select.check_count("--n", 500) == 500
+    with pytest.raises(DlstudyError, match="10\\^18"):
+        select.check_seed(10**30)
+    with pytest.raises(DlstudyError, match="10\\^18"):
+        select.check_seed(-1)
+    assert select.check_seed(10**18) == 10**18

@@ -11,8 +11,13 @@ from dlstudy.app import app
 
 @app.command()
 def review(
-    limit: int = typer.Option(20, "--limit", "-l", help="At most this many questions."),
-    new: int = typer.Option(5, "--new", help="New templates introduced per day."),
+    limit: int = typer.Option(20, "--limit", "-l", help="At most this many questions (1-500)."),
+    new: int = typer.Option(
+        None,
+        "--new",
+        help="New templates a day (default: the exam plan's share when an exam date is set, "
+        "else 5).",
+    ),
     section: list[str] = typer.Option(
         None, "--section", help="Only this section (repeat, or comma-separate)."
     ),
@@ -23,10 +28,17 @@ def review(
     solutions: bool = typer.Option(
         False, "--solutions", help="Show the worked solution after every wrong answer."
     ),
+    cram: bool = typer.Option(
+        False,
+        "--cram",
+        help="Practise the weakest templates now without changing their review schedule.",
+    ),
 ) -> None:
-    """Spaced review (FSRS) of the question templates due, and a few new ones a day.
+    """Spaced review (FSRS) of the question templates due, and new ones (the exam plan's share).
 
-    One FSRS card per template; the rating comes from correctness, hints, solutions and time.
+    One FSRS card per template, rated from what happened: wrong or solution shown: Again; right
+    after hints: Hard; right: Good; a fast right answer on a difficulty-1 template: Easy. Each answer
+    says when its template comes back.
 
     Example:  dlstudy review --limit 10
     """
@@ -39,4 +51,5 @@ def review(
         seed=seed,
         bank_dirs=bank,
         show_solutions=solutions,
+        cram=cram,
     )

@@ -3,13 +3,15 @@
 The package does the scheduling (``fsrs.Scheduler.review_card``); this module only decides the rating
 of an attempt and converts cards to and from the JSON kept in the store.
 
-Rating of an attempt (:func:`rating_for`):
+Rating of an attempt (:func:`rating_for`), from what happened:
 
 * wrong, or the solution shown → ``Again`` (asking for the solution counts as not known);
 * skipped questions are not rated (the card stays as it was);
-* right with hints, or right but slow (more than ``SLOW_SECONDS`` × difficulty) → ``Hard``;
-* right, no hints, fast (under ``FAST_SECONDS`` × difficulty) → ``Easy``;
-* otherwise → ``Good``.
+* right after one or more hints → ``Hard``;
+* right without hints on a difficulty-1 template in under ``FAST_SECONDS`` → ``Easy``;
+* otherwise right → ``Good`` (a slow right answer is still a right answer).
+
+An exam answer is rated at the hand-in with no difficulty (``difficulty=None``): at most ``Good``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,8 @@ from datetime import UTC, datetime
 
 from fsrs import Card, Rating, Scheduler
 
-#: Seconds per difficulty level under which a right answer without hints is rated Easy.
+#: Seconds under which a right answer without hints on a difficulty-1 template is rated Easy.
 FAST_SECONDS = 20.0
-#: Seconds per difficulty level over which a right answer is rated Hard.
-SLOW_SECONDS = 120.0
 
 _scheduler: Scheduler | None = None
 
@@ -39,15 +39,18 @@ def now_utc() -> datetime:
 
 
 def rating_for(
-    correct: bool, hints_used: int, solution_shown: bool, seconds: float, difficulty: int = 1
+    correct: bool,
+    hints_used: int,
+    solution_shown: bool,
+    seconds: float,
+    difficulty: int | None = 1,
 ) -> Rating:
     """The FSRS rating of one attempt (see the module docstring)."""
     if solution_shown or not correct:
         return Rating.Again
-    level = max(1, int(difficulty))
-    if hints_used > 0 or seconds > SLOW_SECONDS * level:
+    if hints_used > 0:
         return Rating.Hard
-    if seconds < FAST_SECONDS * level:
+    if difficulty == 1 and seconds < FAST_SECONDS:
         return Rating.Easy
     return Rating.Good
 

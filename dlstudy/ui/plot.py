@@ -1,15 +1,20 @@
-"""A small accuracy-over-time bar chart drawn with text (block characters, or ASCII on terminals that
-cannot show them)."""
+"""A small score-over-time bar chart drawn with text (block characters, or ASCII on terminals that
+cannot show them).
+
+A value of 0 is drawn as a mark on the axis ("·", or "_" in ASCII), so a session that scored 0 % is
+visible; ``None`` (nothing to draw) leaves a gap.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
+ZERO_MARK = {True: "·", False: "_"}
 
 
 def bar_chart(
-    values: Sequence[float],
+    values: Sequence[float | None],
     *,
     height: int = 5,
     unicode: bool = True,
@@ -20,7 +25,7 @@ def bar_chart(
     percentage axis on the left and the first and last labels underneath."""
     if not values:
         return []
-    vals = [min(1.0, max(0.0, float(v))) for v in values]
+    vals = [None if v is None else min(1.0, max(0.0, float(v))) for v in values]
     lines: list[str] = []
     for row in range(height - 1, -1, -1):
         if row == height - 1:
@@ -33,11 +38,17 @@ def bar_chart(
             axis = "     "
         cells = []
         for v in vals:
+            if v is None:
+                cells.append(" ")
+                continue
             fill = min(1.0, max(0.0, v * height - row))
             if unicode:
-                cells.append(_BLOCKS[round(fill * 8)])
+                cell = _BLOCKS[round(fill * 8)]
             else:
-                cells.append("#" if fill >= 0.5 else ("." if fill > 0 else " "))
+                cell = "#" if fill >= 0.5 else ("." if fill > 0 else " ")
+            if row == 0 and cell == " ":  # nothing to draw in the bottom band: a 0 is still drawn
+                cell = ZERO_MARK[unicode]
+            cells.append(cell)
         lines.append(axis + ("│" if unicode else "|") + " ".join(cells).rstrip())
     width = 2 * len(vals) - 1
     lines.append("     " + ("└" if unicode else "+") + ("─" if unicode else "-") * max(width, 1))

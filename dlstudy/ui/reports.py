@@ -19,22 +19,38 @@ from dlstudy.study.store import ATTEMPT_COLUMNS, Store
 from dlstudy.ui import render
 
 
-def _bank_sections(bank_dirs: Sequence[Path] | None) -> dict[str, str]:
-    """template id → section for the bank."""
+def _bank(bank_dirs: Sequence[Path] | None) -> Any:
     from dlstudy.ui.sessions import load_bank
 
-    return {tid: t.section for tid, t in load_bank(bank_dirs).templates.items()}
+    return load_bank(bank_dirs)
 
 
-def collect_stats(store: Store, bank_sections: dict[str, str]) -> stats_mod.Stats:
-    result = stats_mod.compute(store.attempts(), store.cards(), bank_sections=bank_sections)
+def _open(read_only: bool = True) -> Store:
+    """The store for a command that reads (``read_only``: a read-only folder is fine)."""
+    return Store(read_only=read_only)
+
+
+def collect_stats(store: Store, bank: Any) -> stats_mod.Stats:
+    """The figures of ``dlstudy stats`` (mastery on the exam date when one is set)."""
+    from dlstudy.study.mastery import horizon
+    from dlstudy.study.plan import stored_exam_date
+
+    bank_sections = {tid: t.section for tid, t in bank.templates.items()}
+    result = stats_mod.compute(
+        store.attempts(),
+        store.cards(),
+        bank_sections=bank_sections,
+        sessions=store.sessions(),
+        at=horizon(stored_exam_date(store)),
+    )
     result.store = str(store.path)
+    result.damaged = len(store.damaged)
     return result
 
 
 def export(store: Store, target: Path) -> int:
     """Write every attempt (and, for JSON, the FSRS cards) to ``target`` (.csv or .json), atomically.
-    Returns the number of attempts written."""
+    Returns the number of attempts written (damaged rows are skipped and reported)."""
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise DlstudyError(f"--export {target}: the file name must end in .csv or .json")
@@ -64,17 +80,74 @@ def export(store: Store, target: Path) -> int:
     return len(rows)
 
 
-def run_stats(*, as_json: bool, export_to: Path | None, bank_dirs: Sequence[Path] | None) -> None:
-    bank_sections = _bank_sections(bank_dirs)
-    with Store() as store:
-        result = collect_stats(store, bank_sections)
+def run_stats(
+    *,
+    as_json: bool,
+    export_to: Path | None,
+    bank_dirs: Sequence[Path] | None,
+    check: bool = False,
+    repair: bool = False,
+) -> int:
+    """``dlstudy stats``; returns the exit code (``--check``: 1 when damaged rows remain)."""
+    if repair and not check:
+        raise DlstudyError("--repair goes with --check: dlstudy stats --check --repair")
+    if check:
+        return run_check(as_json=as_json, repair=repair)
+    bank = _bank(bank_dirs)
+    with _open() as store:
+        result = collect_stats(store, bank)
         if export_to is not None:
             count = export(store, export_to)
             render.notice(err_console(), f"Exported {count} attempts to {export_to}.", "dim")
     if as_json:
         print_json(result.to_json())
     else:
-        render.stats_view(console(), result)
+        from dlstudy.ui.progress_views import stats_view
+
+        titles = {tid: t.title for tid, t in bank.templates.items()}
+        stats_view(console(), result, titles)
+    return 0
+
+
+def run_check(*, as_json: bool, repair: bool) -> int:
+    """``dlstudy stats --check [--repair]``: list the damaged rows, and set them aside."""
+    with _open(read_only=not repair) as store:
+        found = store.check()
+        moved = store.repair() if repair and found else []
+        path = store.path
+    if as_json:
+        print_json(
+            {
+                "store": str(path),
+                "damaged": [{"table": d.table, "key": d.key, "reason": d.reason} for d in found],
+                "repaired": bool(moved),
+            }
+        )
+    else:
+        c = console()
+        if not found:
+            c.print(render.Text(f"The progress store {path} has no damaged rows."))
+        else:
+            c.print(render.Text(f"{len(found)} damaged rows in {path}:", style="bold"))
+            for d in found:
+                c.print(render.Text(f"  {d}"))
+            if moved:
+                c.print(
+                    render.Text(
+                        f"Moved {len(moved)} rows to the quarantine table (kept verbatim, with the "
+                        "reason), after a backup copy of the file; damaged FSRS cards were rebuilt "
+                        "from their review log."
+                    )
+                )
+            else:
+                c.print(
+                    render.Text(
+                        "They are skipped by every command. dlstudy stats --check --repair moves "
+                        "them to the quarantine table (after a backup copy of the file).",
+                        style="dim",
+                    )
+                )
+    return 0 if (not found or moved) else 1
 
 
 def claims_by_section() -> dict[str, int] | None:
@@ -131,10 +204,16 @@ def _claim_section(node: ast.AST) -> str | None:
     return values[1].value if isinstance(values[1].value, str) else None
 
 
-def topics_rows(bank_sections: dict[str, str], store: Store) -> tuple[list[dict[str, Any]], bool]:
+def topics_rows(bank: Any, store: Store) -> tuple[list[dict[str, Any]], bool, Any]:
+    """One row per section of the notes, the catalogue's claim counts known, and the horizon."""
+    from dlstudy.study.mastery import horizon
+    from dlstudy.study.plan import stored_exam_date
+
     claims = claims_by_section()
+    bank_sections = {tid: t.section for tid, t in bank.templates.items()}
+    at = horizon(stored_exam_date(store))
     result = stats_mod.compute(
-        store.attempts(), store.cards(), bank_sections=bank_sections, all_sections=True
+        store.attempts(), store.cards(), bank_sections=bank_sections, all_sections=True, at=at
     )
     by_section = {s.section: s for s in result.sections}
     rows = []
@@ -152,14 +231,77 @@ def topics_rows(bank_sections: dict[str, str], store: Store) -> tuple[list[dict[
                 "mastery": s.mastery if s else None,
             }
         )
-    return rows, claims is not None
+    return rows, claims is not None, at
 
 
 def run_topics(*, as_json: bool, bank_dirs: Sequence[Path] | None) -> None:
-    bank_sections = _bank_sections(bank_dirs)
-    with Store() as store:
-        rows, claims_known = topics_rows(bank_sections, store)
+    bank = _bank(bank_dirs)
+    with _open() as store:
+        rows, claims_known, at = topics_rows(bank, store)
     if as_json:
-        print_json({"sections": rows})
+        print_json({"sections": rows, "mastery_date": _day(at)})
     else:
-        render.topics_view(console(), rows, claims_known)
+        from dlstudy.ui.progress_views import topics_view
+
+        topics_view(console(), rows, claims_known, at)
+
+
+def _day(at: Any) -> str:
+    return at.astimezone().date().isoformat()
+
+
+def run_plan(
+    *,
+    exam_date: str | None,
+    per_day: int | None,
+    clear: bool,
+    as_json: bool,
+    bank_dirs: Sequence[Path] | None,
+) -> None:
+    """``dlstudy plan``: set (or forget) the exam date and show the plan to it."""
+    from dlstudy.study import plan as plan_mod
+    from dlstudy.study.schedule import now_utc
+    from dlstudy.ui.progress_views import plan_view
+
+    now = now_utc()
+    today = now.astimezone().date()
+    day = plan_mod.parse_exam_date(exam_date, today) if exam_date is not None else None
+    if per_day is not None:
+        plan_mod.check_per_day(per_day)
+    if clear and (day is not None or per_day is not None):
+        raise DlstudyError("--clear forgets the exam date: give it alone")
+    bank = _bank(bank_dirs)
+    changing = clear or day is not None or per_day is not None
+    with _open(read_only=not changing) as store:
+        if clear:
+            store.set_setting(plan_mod.EXAM_DATE_KEY, None)
+            store.set_setting(plan_mod.PER_DAY_KEY, None)
+        if day is not None:
+            store.set_setting(plan_mod.EXAM_DATE_KEY, day.isoformat())
+        if per_day is not None:
+            store.set_setting(plan_mod.PER_DAY_KEY, str(per_day))
+        stored = plan_mod.stored_exam_date(store)
+        plan = plan_mod.plan_from_store(bank, store, now)
+    if as_json:
+        print_json(plan.to_json() if plan else {"exam_date": None, "days": []})
+        return
+    c = console()
+    if plan is None:
+        if clear:
+            c.print(render.Text("The exam date is forgotten."))
+        elif stored is not None:
+            c.print(
+                render.Text(
+                    f"The exam date {stored.isoformat()} has passed: set the next one with "
+                    "dlstudy plan --exam-date YYYY-MM-DD."
+                )
+            )
+        else:
+            c.print(
+                render.Text(
+                    "No exam date set: dlstudy plan --exam-date YYYY-MM-DD spreads every template "
+                    "not studied yet over the days before it."
+                )
+            )
+        return
+    plan_view(c, plan, {tid: t.title for tid, t in bank.templates.items()})
