@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
-import time
 
+import pytest
 from conftest import dlstudy_cmd, subprocess_env
 
 
@@ -49,10 +50,13 @@ def test_show_pretty_and_latex():
     assert q.returncode == 0 and "\\frac" in q.stdout
 
 
-def test_timeout_status_gives_exit_1_quickly():
-    t0 = time.perf_counter()
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def test_timeout_status_gives_exit_1():
     p = run("gan-lotus", "--timeout", "0.05", "--json")
-    assert time.perf_counter() - t0 < 20
     assert p.returncode == 1
     assert json.loads(p.stdout)["claims"][0]["status"] == "timeout"
 
@@ -83,11 +87,54 @@ def test_claim_proven_refuted_invalid():
     assert p.returncode == 2 and "LHS == RHS" in p.stderr
 
 
-def test_huge_power_returns_quickly():
-    t0 = time.perf_counter()
-    p = run("--claim", "9**9**9**9 == 1", timeout=30)
-    assert p.returncode in (1, 2, 3)
-    assert time.perf_counter() - t0 < 15
+def test_huge_power_is_refused():
+    p = run("--claim", "9**9**9**9 == 1", timeout=120)
+    assert p.returncode == 2 and "exponent too large" in p.stderr
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Abs(sin(exp(exp(20)))) == 0",
+        "x**exp(exp(exp(exp(10)))) == 1",
+    ],
+)
+def test_hostile_claims_end_within_the_cpu_limit(claim):
+    # (the engine tests run every hostile number of issue 20 in-process; here the command line)
+    before = _cpu_children()
+    p = run("--claim", claim, "--timeout", "2", "--json", timeout=300)
+    spent = _cpu_children() - before  # the CLI process and its limited worker
+    assert p.returncode in (0, 1, 3), p.stderr
+    assert json.loads(p.stdout)["status"] in ("proven", "refuted", "undetermined", "timeout")
+    assert spent < 20  # start-up (a few s) + the 2 s budget; was unbounded (> 120 s)
+
+
+@pytest.mark.parametrize("value", ["nan", "1e308", "1e9", "-1", "0", "inf"])
+def test_timeout_must_be_a_sane_number_of_seconds(value):
+    p = run("--claim", "x == x", "--timeout", value)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "at most 600" in lines[0]
+
+
+def test_assume_on_the_command_line():
+    p = run("--claim", "log(x**2) == 2*log(x)")
+    assert p.returncode == 3
+    p = run("--claim", "log(x**2) == 2*log(x)", "--assume", "x > 0", "--json")
+    assert p.returncode == 0
+    assert json.loads(p.stdout)["assumptions"] == {"x": ["positive"]}
+    p = run("--claim", "x == x", "--assume", "x > 1")
+    assert p.returncode == 2 and "--assume" in p.stderr
+    p = run("relu", "--assume", "x > 0")
+    assert p.returncode == 2 and "--claim" in p.stderr
+
+
+def test_refutation_reports_the_point_and_both_sides():
+    p = run("--claim", "Sum(k, k, 1, n) == n**2/2", "--json")
+    assert p.returncode == 1
+    out = json.loads(p.stdout)
+    assert out["point"]["values"] == {"n": "2"}
+    assert (out["point"]["lhs"], out["point"]["rhs"]) == ("3", "2")
 
 
 def test_undetermined_is_exit_3():

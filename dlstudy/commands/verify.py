@@ -31,11 +31,19 @@ def verify(
     show: bool = typer.Option(False, "--show", help="Print the steps of each selected claim."),
     latex: bool = typer.Option(False, "--latex", help="With --show: steps as LaTeX."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds allowed per claim."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", help="CPU seconds allowed per claim (above 0, at most 600)."
+    ),
     jobs: int = typer.Option(
         2, "--jobs", "-j", help="Claims checked in parallel (worker processes)."
     ),
     claim: str = typer.Option(None, "--claim", help='Check your own identity "LHS == RHS".'),
+    assume: list[str] = typer.Option(
+        None,
+        "--assume",
+        help="With --claim: what a symbol is, e.g. 's > 0', 'x >= 0', 'n integer' "
+        "(positive, nonnegative, nonzero, integer, real); repeatable.",
+    ),
     controls: bool = typer.Option(
         False, "--controls", help="Also run each claim's negative control (must flip the outcome)."
     ),
@@ -44,7 +52,13 @@ def verify(
     import time
 
     from dlstudy.symbolic import report
+    from dlstudy.symbolic.sandbox import check_seconds
 
+    check_seconds(timeout)
+    if assume and claim is None:
+        from dlstudy.errors import DlstudyError
+
+        raise DlstudyError("--assume goes with --claim")
     if claim is not None:
         from dlstudy.symbolic.identity import EXIT_CODES, check_claim
 
@@ -54,7 +68,7 @@ def verify(
             raise DlstudyError(
                 "--claim checks one identity; do not combine it with claim ids or --section"
             )
-        result = check_claim(claim, timeout=timeout)
+        result = check_claim(claim, timeout=timeout, assume=assume or ())
         if json_:
             from dlstudy.output import print_json
 

@@ -445,7 +445,9 @@ def gan_jsd(c: Check) -> None:
         "V(G, D*) - (2 JSD - log 4) = 0 when Σp = Σq = 1",
         gap.subs(NORMALISE),
         0,
-        control=wrong.subs(NORMALISE),
+        control=wrong.subs(NORMALISE).subs(
+            {P3[0]: sp.Rational(1, 2), P3[1]: sp.Rational(1, 4), Q3[0]: sp.Rational(1, 4)}
+        ),
     )
     V = V.subs(dict(zip(S, [pd[i] + pg[i] for i in range(3)], strict=True)))
     c.identity(

@@ -21,13 +21,14 @@ their control is the corrected statement, which the same check must prove.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
+
+from dlstudy.symbolic import numeric
+from dlstudy.symbolic.equivalence import EQUIVALENT, decide_entry, strategies
 
 PROVEN = "proven"
 REFUTED = "refuted"
@@ -264,226 +265,45 @@ def _residual_expr(lhs: Any, rhs: Any) -> Any:
     return sp.sympify(lhs) - sp.sympify(rhs)
 
 
-def _opaque_expand(e: Any) -> Any:
-    """Expand with every function application (outermost first) replaced by an independent symbol.
-
-    Sound for proving zero: a polynomial identity in independent symbols holds for any values."""
-    apps = [a for a in e.atoms(sp.Function) if not isinstance(a, (sp.Max, sp.Min))]
-    if not apps:
-        return sp.expand(e)
-    return sp.expand(e.xreplace({a: sp.Dummy("f") for a in apps}))
-
-
-def _piecewise_zero(e: Any) -> Any:
-    """Rewrite Max/Min/Abs/Heaviside as Piecewise and check every branch on the set where it applies
-    (univariate conditions are solved exactly; a branch living on finitely many points is evaluated
-    there). Returns 0 when every branch vanishes, else the piecewise form."""
-    if not e.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise):
-        return e
-    pw = sp.simplify(sp.piecewise_fold(e.rewrite(sp.Piecewise)))
-    if pw == 0 or not isinstance(pw, sp.Piecewise):
-        return pw
-    earlier: Any = sp.false
-    for expr, cond in pw.args:
-        live = sp.And(cond, sp.Not(earlier))
-        earlier = sp.Or(earlier, cond)
-        if sp.simplify(expr) == 0 or live == sp.false:
-            continue
-        syms = live.free_symbols
-        if len(syms) != 1:
-            return pw
-        (v,) = syms
-        region = live.as_set() if v.is_real else None
-        if isinstance(region, sp.FiniteSet) and all(
-            sp.simplify(expr.subs(v, pt)) == 0 for pt in region
-        ):
-            continue
-        if region is not None and region.is_empty:
-            continue
-        return pw
-    return sp.Integer(0)
-
-
-_CHEAP = 3  # strategies before the first (quick) counterexample search
-
-
-def _strategies() -> list[tuple[str, Callable[[Any], Any]]]:
-    return [
-        ("exact", lambda e: e),
-        ("expand with function applications as opaque atoms", _opaque_expand),
-        ("cancel", lambda e: sp.cancel(sp.together(e))),
-        ("expand", sp.expand),
-        ("expand_log", lambda e: sp.expand(sp.expand_log(e))),
-        ("simplify", sp.simplify),
-        ("piecewise cases", _piecewise_zero),
-        ("rewrite(exp) + simplify", lambda e: sp.simplify(sp.expand(e.rewrite(sp.exp)))),
-    ]
-
-
-def simplify_to_zero(
-    d: Any, quick_refute: bool = False
-) -> tuple[bool, str, Any, list[tuple[str, Any]]]:
-    """Try cheap to expensive rewritings of ``d``; return (is_zero, how, last form, trail).
-
-    With ``quick_refute``, after the cheap rewritings a short counterexample search runs; if it finds a
-    point the search stops early (how = "counterexample") and the expensive rewritings are skipped."""
-    trail: list[tuple[str, Any]] = []
-    last = d
-    for k, (name, fn) in enumerate(_strategies()):
-        if quick_refute and k == _CHEAP and find_counterexample(d, trials=6) is not None:
-            return False, "counterexample search (exact point, 50 digits)", last, trail
-        try:
-            r = fn(d)
-        except Exception:  # sympy raises many kinds (PolynomialError, ...): try the next rewriting
-            continue
-        trail.append((name, r))
-        last = r
-        if r == 0 or (getattr(r, "is_zero", None) is True and not r.free_symbols):
-            return True, name, sp.Integer(0), trail
-    return False, "no simplification reached 0", last, trail
-
-
 def prove_equal(lhs: Any, rhs: Any) -> EqualityResult:
-    """Decide ``lhs == rhs``: proven by simplification, refuted by a counterexample point."""
+    """Decide ``lhs == rhs`` with the equivalence engine: proven by rewriting to 0, refuted only by a
+    certain counterexample (see :mod:`dlstudy.symbolic.numeric`), else undetermined."""
     try:
         d = _residual_expr(lhs, rhs)
     except ValueError as exc:  # shape mismatch: certainly different
         return EqualityResult(REFUTED, "shapes", sp.nan, str(exc))
     if isinstance(d, sp.MatrixBase):
+        L, R = _as_matrix(lhs), _as_matrix(rhs)
         hows: list[str] = []
-        for idx, e in enumerate(d):
-            ok, how, last, _ = simplify_to_zero(e, quick_refute=True)
-            if not ok:
-                r = idx // d.cols, idx % d.cols
-                point = find_counterexample(e)
-                if point is not None:
-                    return EqualityResult(REFUTED, how, last, f"entry {r}: {point}")
-                return EqualityResult(
-                    UNDETERMINED, how, last, f"entry {r} residual {sp.sstr(last)}"
-                )
-            hows.append(how)
-        how = max(set(hows), key=[n for n, _ in _strategies()].index) if hows else "exact"
+        for idx in range(len(d)):
+            r = idx // d.cols, idx % d.cols
+            res = decide_entry(L[idx], R[idx])
+            if res.status != EQUIVALENT:
+                if res.counterexample is not None:
+                    detail = f"entry {r}: {res.counterexample.describe()}"
+                    return EqualityResult(REFUTED, res.how, res.residual, detail)
+                detail = f"entry {r} residual {sp.sstr(res.residual)}"
+                return EqualityResult(UNDETERMINED, res.how, res.residual, detail)
+            hows.append(res.how)
+        names = [n for n, _ in strategies()]
+        how = max(set(hows), key=names.index) if hows else "exact"
         return EqualityResult(PROVEN, f"entrywise {how}", sp.zeros(*d.shape))
-    ok, how, last, trail = simplify_to_zero(d, quick_refute=True)
-    if ok:
-        return EqualityResult(PROVEN, how, sp.Integer(0), "", trail)
-    point = find_counterexample(d)
-    if point is not None:
-        return EqualityResult(REFUTED, how, last, point, trail)
-    return EqualityResult(UNDETERMINED, how, last, f"residual {sp.sstr(last)}", trail)
-
-
-# -- counterexamples ---------------------------------------------------------------------------
-_VALUES = [
-    sp.Rational(1, 3),
-    sp.Rational(-1, 2),
-    sp.Rational(2, 5),
-    sp.Integer(2),
-    sp.Rational(-3, 7),
-    sp.Rational(5, 4),
-    sp.Rational(1, 7),
-    sp.Integer(-3),
-    sp.Rational(3, 11),
-    sp.Rational(7, 5),
-    sp.Rational(-2, 3),
-    sp.Rational(1, 2),
-    sp.Integer(3),
-    sp.Rational(-5, 4),
-    sp.Rational(4, 9),
-]
-_POSITIVE = [v for v in _VALUES if v > 0]
-_INTS = [sp.Integer(v) for v in (2, 1, 3, 0, 5, -1, 4, -2)]
-
-
-def _candidates(s: sp.Symbol) -> list[sp.Expr]:
-    if s.is_integer:
-        return [
-            v for v in _INTS if (not s.is_positive or v > 0) and (not s.is_nonnegative or v >= 0)
-        ]
-    if s.is_positive:
-        return _POSITIVE
-    if s.is_nonnegative:
-        return [sp.Integer(0), *_POSITIVE]
-    if s.is_negative:
-        return [-v for v in _POSITIVE]
-    return _VALUES
-
-
-def _concretize(expr: Any) -> Any:
-    """Replace undefined functions f(a, b, ...) by a fixed generic polynomial so a residual that is
-    non-zero for *some* functions can be evaluated. A non-zero value shows the identity fails."""
-    applied = expr.atoms(AppliedUndef)
-    if not applied:
-        return expr
-    arity = {a.func: len(a.args) for a in applied}
-
-    def generic(fn: Any, n: int) -> sp.Lambda:
-        args = sp.symbols(f"_a1:{n + 1}")
-        seed = sum(ord(ch) for ch in fn.__name__) % 5 + 1
-        body = sp.Integer(seed) + sum(
-            ((i + seed) * a + sp.Rational(i, seed + 1) * a**2 + a**3 / (i + 2))
-            for i, a in enumerate(args, start=1)
+    res = decide_entry(lhs, rhs)
+    if res.status == EQUIVALENT:
+        return EqualityResult(PROVEN, res.how, sp.Integer(0), "", res.trail)
+    if res.counterexample is not None:
+        return EqualityResult(
+            REFUTED, res.how, res.residual, res.counterexample.describe(), res.trail
         )
-        return sp.Lambda(args, body)
-
-    return expr.subs({fn: generic(fn, n) for fn, n in arity.items()}).doit()
-
-
-def _fmt(v: Any) -> str:
-    try:
-        if v.is_Rational:
-            return sp.sstr(v)
-        return sp.sstr(sp.Float(v, 15))
-    except (TypeError, ValueError, AttributeError):
-        return sp.sstr(v)
-
-
-def counterexample_point(
-    d: Any, trials: int = 40
-) -> tuple[dict[sp.Symbol, sp.Expr], sp.Float] | None:
-    """A point (exact rational coordinates) where ``d`` is a finite real number clearly different from
-    0, with that value evaluated to 50 significant digits; ``None`` if the search finds none.
-
-    A value counts only if its magnitude exceeds 1e-30 (1e-10 when ``d`` holds floating-point numbers).
-    Undefined functions are first replaced by fixed generic polynomials (see ``_concretize``).
-    """
-    d = sp.sympify(d)
-    try:
-        d = _concretize(d)
-    except Exception:  # functions that cannot be made concrete: no counterexample from here
-        return None
-    syms = sorted(d.free_symbols, key=lambda s: s.name)
-    if not syms:
-        points: Iterable[dict[sp.Symbol, sp.Expr]] = [{}]
-    else:
-        pools = [_candidates(s) for s in syms]
-        points = (
-            {s: pools[i][(t * 7 + i * 3 + t // 5) % len(pools[i])] for i, s in enumerate(syms)}
-            for t in range(trials)
-        )
-    floor = sp.Float("1e-10") if d.atoms(sp.Float) else sp.Float("1e-30")
-    for pt in itertools.islice(points, trials):
-        try:
-            v = d.subs(pt).evalf(50) if pt else d.evalf(50)
-            if not v.is_number or v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-                continue
-            re, im = v.as_real_imag()
-            re, im = sp.Float(re, 50), sp.Float(im, 50)
-        except Exception:  # a point where the expression is undefined: try the next one
-            continue
-        if abs(im) <= sp.Float("1e-30") and abs(re) > floor:
-            return pt, re
-    return None
+    return EqualityResult(
+        UNDETERMINED, res.how, res.residual, f"residual {sp.sstr(res.residual)}", res.trail
+    )
 
 
 def find_counterexample(d: Any, trials: int = 40) -> str | None:
-    """:func:`counterexample_point` described in words, or ``None``."""
-    found = counterexample_point(d, trials)
-    if found is None:
-        return None
-    pt, value = found
-    where = ", ".join(f"{s}={_fmt(val)}" for s, val in pt.items()) or "constant"
-    return f"counterexample at {where}: left - right = {_fmt(value)}"
+    """A certain counterexample to ``d == 0`` described in words, or ``None``."""
+    found = numeric.search(d, 0, trials)
+    return found.describe() if found is not None else None
 
 
 def _sign_query(expr: sp.Expr, prop: str) -> bool | None:
@@ -493,7 +313,7 @@ def _sign_query(expr: sp.Expr, prop: str) -> bool | None:
         simpler = sp.simplify(expr)
         value = getattr(simpler, attr)
         if value is None and simpler.is_number:
-            v = simpler.evalf(50)
-            if v.is_real and abs(v) > sp.Float("1e-30"):
+            v = numeric.certain_value(simpler)
+            if v is not None and v != 0 and sp.im(v) == 0:
                 value = getattr(v, attr)
     return value

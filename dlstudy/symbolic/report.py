@@ -143,6 +143,9 @@ def show_identity(result: dict[str, Any]) -> None:
     out = console()
     status = result["status"]
     out.print(f"[bold]{escape(result['claim'])}[/bold]")
+    if result.get("assumptions"):
+        given = "; ".join(f"{k} {' '.join(v)}" for k, v in result["assumptions"].items())
+        out.print(f"  assuming {escape(given)}")
     if result.get("lhs_evaluated"):
         out.print(f"  left  = {escape(result['lhs_evaluated'])}")
         out.print(f"  right = {escape(result['rhs_evaluated'])}")
@@ -153,9 +156,11 @@ def show_identity(result: dict[str, Any]) -> None:
     verdict = {
         "proven": "proven: the difference simplifies to 0",
         "refuted": f"refuted: {result.get('counterexample', '')}",
-        "undetermined": "undetermined: neither a proof nor a counterexample was found",
-        "timeout": f"undetermined: {result.get('error', 'time limit')}",
+        "undetermined": "undetermined: "
+        + result.get("reason", "neither a proof nor a certain counterexample was found"),
+        "timeout": f"undetermined: {result.get('error', 'CPU limit reached')}",
     }[status]
-    if status == "undetermined" and result.get("error"):
-        verdict += f" ({result['error']})"
     out.print(f"[{style}]{escape(verdict)}[/{style}]")
+    if result.get("unused_assumptions"):
+        names = ", ".join(result["unused_assumptions"])
+        err_console().print(f"note: --assume names {names}, which the claim does not use")

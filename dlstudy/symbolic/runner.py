@@ -1,8 +1,9 @@
-"""Run claims in worker processes with a per-claim time limit.
+"""Run claims in worker processes with a per-claim CPU-time limit.
 
 Each claim runs in its own forked child (sympy and the catalogue are already imported by the parent, so a
-fork costs milliseconds). A claim that exceeds the limit is killed and reported as ``timeout``: a runaway
-sympy call can never hang the command. At most ``jobs`` children run at once.
+fork costs milliseconds). A claim that spends more than its CPU budget is stopped and reported as
+``timeout``: a runaway sympy call can never hang the command, and a loaded machine reaches the same
+statuses (the budget counts CPU seconds, not wall-clock seconds). At most ``jobs`` children run at once.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import multiprocessing as mp
 import pkgutil
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.symbolic import core
+from dlstudy.symbolic import core, sandbox
 from dlstudy.symbolic.core import CATALOGUE, ERROR, TIMEOUT, Check, Claim
 
 _CHAPTERS = ("foundations", "cnn", "sequence", "generative", "rl")
@@ -119,12 +120,23 @@ def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> di
     return out
 
 
-def _child(c: Claim, conn: Connection, controls: bool, render: str | None) -> None:
+def _child(c: Claim, conn: Connection, controls: bool, render: str | None, limit: float) -> None:
+    """A worker: the claim (and its controls) under one CPU-time budget."""
+    sandbox.limit_this_process(limit)
+    t0 = sandbox.cpu_used()
     try:
-        res = run_one(c, render=render)
-        if controls:
-            res["control"] = run_one(c, control=True)
+        try:
+            res = run_one(c, render=render)
+            if controls:
+                res["control"] = run_one(c, control=True)
+        except sandbox.CPULimit:
+            spent = sandbox.cpu_used() - t0
+            res = _result(c, TIMEOUT, spent, [], f"exceeded the CPU limit of {limit:g} s")
+        sandbox.disarm()
+        res["cpu_seconds"] = round(sandbox.cpu_used() - t0, 3)
         conn.send(res)
+    except sandbox.CPULimit:  # the timer fired while sending: the parent sees the worker die
+        pass
     finally:
         conn.close()
 
@@ -137,18 +149,19 @@ def run_claims(
     controls: bool = False,
     render: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run claims, ``jobs`` at a time, each in a forked child killed after ``timeout`` seconds.
+    """Run claims, ``jobs`` at a time, each in a forked child limited to ``timeout`` CPU seconds.
 
-    With ``controls=True`` each result also holds ``"control"``: the run of the negative control (in the
-    same child, under the same limit). Results come back in the order of ``claims``.
+    The limit counts CPU time (:mod:`dlstudy.symbolic.sandbox`), so a loaded machine gives the same
+    statuses, only later. With ``controls=True`` each result also holds ``"control"``: the run of the
+    negative control (in the same child, under the same limit). Results come back in the order of
+    ``claims``.
     """
-    if timeout <= 0:
-        raise DlstudyError(f"--timeout must be positive, got {timeout}")
+    timeout = sandbox.check_seconds(timeout)
     if jobs < 1:
         raise DlstudyError(f"--jobs must be at least 1, got {jobs}")
     try:
         ctx = mp.get_context("fork")
-    except ValueError:  # no fork on this platform: run inline, without a time limit
+    except ValueError:  # no fork on this platform: run inline, without a limit
         return [
             {
                 **run_one(c, render=render),
@@ -159,15 +172,18 @@ def run_claims(
     pending = list(claims)
     running: dict[str, tuple[Any, Connection, float, Claim]] = {}
     results: dict[str, dict[str, Any]] = {}
+    wall = sandbox.backstop(timeout)
     while pending or running:
         while pending and len(running) < jobs:
             c = pending.pop(0)
             reader, writer = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(c, writer, controls, render), daemon=True)
+            proc = ctx.Process(
+                target=_child, args=(c, writer, controls, render, timeout), daemon=True
+            )
             proc.start()
             writer.close()
             running[c.id] = (proc, reader, time.monotonic(), c)
-        deadline = min(t0 for _, _, t0, _ in running.values()) + timeout
+        deadline = min(t0 for _, _, t0, _ in running.values()) + wall
         ready = wait(
             [r for _, r, _, _ in running.values()], timeout=max(0.0, deadline - time.monotonic())
         )
@@ -177,49 +193,18 @@ def run_claims(
                 try:
                     results[cid] = reader.recv()
                 except (EOFError, OSError):
-                    results[cid] = _result(c, ERROR, now - t0, [], "worker process died")
-            elif now - t0 >= timeout:
+                    proc.join(1.0)
+                    why = sandbox.died(proc.exitcode, timeout)
+                    status = TIMEOUT if why.status == sandbox.CPU_LIMIT else ERROR
+                    results[cid] = _result(c, status, now - t0, [], why.error)
+            elif now - t0 >= wall:
                 proc.kill()
-                results[cid] = _result(c, TIMEOUT, timeout, [], f"exceeded the {timeout:g} s limit")
+                results[cid] = _result(c, ERROR, now - t0, [], sandbox.died(None, timeout).error)
             else:
                 continue
+            if proc.is_alive():
+                proc.kill()
             proc.join()
             reader.close()
             del running[cid]
     return [results[c.id] for c in claims]
-
-
-def run_with_limit(fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
-    """Run ``fn()`` in a forked child; ``(True, value)`` or ``(False, None)`` on timeout/crash."""
-    try:
-        ctx = mp.get_context("fork")
-    except ValueError:
-        return True, fn()
-    reader, writer = ctx.Pipe(duplex=False)
-
-    def target() -> None:
-        try:
-            writer.send(("ok", fn()))
-        except Exception as exc:
-            writer.send(("error", f"{type(exc).__name__}: {exc}"))
-        finally:
-            writer.close()
-
-    proc = ctx.Process(target=target, daemon=True)
-    proc.start()
-    writer.close()
-    try:
-        if reader.poll(timeout):
-            try:
-                tag, value = reader.recv()
-            except (EOFError, OSError):
-                return False, None
-            if tag == "error":
-                raise RuntimeError(value)
-            return True, value
-        return False, None
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        reader.close()
