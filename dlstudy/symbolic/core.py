@@ -1,28 +1,41 @@
 """The claim model of the derivation catalogue and the checks a claim may use.
 
 A claim is one short function that receives a :class:`Check` and records derivation steps (sympy
-expressions) and *assertions*. Every assertion takes a ``control=``: a perturbed statement (flipped sign,
-missing factor, swapped argument). A normal run checks the statement; a control run checks the
-perturbation with the very same code, and must reach the opposite outcome, so a check that cannot fail
-(or cannot succeed) is caught by the test suite.
+expressions), *premises* and *assertions*.
+
+* Every assertion takes a ``control=``: a perturbed conclusion (flipped sign, missing factor, swapped
+  argument). A control run checks the perturbation with the very same code and must reach the opposite
+  outcome, so a check that cannot fail (or cannot succeed) is caught by the test suite.
+* Every hypothesis the proof uses is declared with :meth:`Check.premise` (``P`` stochastic, ``V`` the
+  critic's value, a policy summing to 1, the covariance ``Σ``), which returns the object satisfying it,
+  or, in a *premise control* run, an object that breaks it. The proof must then fail (be refuted): a
+  proof that survives a broken premise never used it (a tautology), and the tests catch that.
+
+Scope of an entry (what its proof shows, never more):
+
+* ``general``: a symbolic proof for all values in the stated domain;
+* ``instance``: an exact proof of a stated special case (``case``: "T = 3", "binary latent");
+* ``evidence``: numeric agreement only.
 
 Outcomes of an assertion:
 
 * ``proven``: symbolic simplification to zero, exact expansion of a small symbolic instance, an exact
   finite enumeration, a sympy assumption query, or a sympy ``limit``;
-* ``refuted``: a counterexample point (exact arguments, values evaluated to 50 digits), a non-zero exact
-  residual, or an exact finite computation that contradicts the statement;
+* ``refuted``: a certain counterexample (exact point, difference exact or guaranteed to 30 digits, see
+  :mod:`dlstudy.symbolic.numeric`), a non-zero exact residual, or an exact finite computation that
+  contradicts the statement;
 * ``evidence``: agreement at sampled points only (never called a proof);
 * ``undetermined``: neither within the means of the check.
 
-Entries ``<id>.notes`` hold the statement as the notes write it; they are expected ``refuted``, and
-their control is the corrected statement, which the same check must prove.
+Entries ``<id>.notes`` hold the notes' line (``quote``, verbatim) as written: ``refuted`` (their
+control is the corrected statement, which the same check must prove), or ``unclear`` when the line is
+garbled: then ``reading`` says how it is read and nothing is refuted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -34,8 +47,13 @@ PROVEN = "proven"
 REFUTED = "refuted"
 EVIDENCE = "evidence"
 UNDETERMINED = "undetermined"
+UNCLEAR = "unclear"
 TIMEOUT = "timeout"
 ERROR = "error"
+
+GENERAL = "general"
+INSTANCE = "instance"
+SCOPES = (GENERAL, INSTANCE, EVIDENCE)
 
 
 @dataclass(frozen=True)
@@ -44,13 +62,17 @@ class Claim:
 
     id: str
     section: str
-    statement: str  # as the notes write it
+    statement: str  # what the entry states (the notes' claim, or the corrected one)
     corrected: str  # the corrected statement ("" when the notes are right)
     kind: str  # how it is checked
     verdict: str  # C / G / I as in claims.md
-    expected: str  # proven / refuted / evidence
-    fn: Callable[[Check], None]
+    expected: str  # proven / refuted / evidence / unclear
+    fn: Callable[[Check], None] | None
     pair: str = ""  # the other entry of an erratum pair
+    scope: str = GENERAL  # general / instance / evidence ("none" for unclear lines)
+    case: str = ""  # the special case an instance proves
+    quote: str = ""  # the notes' line, verbatim (errata and unclear entries)
+    reading: str = ""  # how a garbled line is read (unclear entries)
 
     @property
     def is_notes_version(self) -> bool:
@@ -66,39 +88,87 @@ def claim(
     statement: str,
     *,
     kind: str,
+    scope: str,
+    case: str = "",
     verdict: str = "C",
     corrected: str = "",
     expected: str = PROVEN,
 ) -> Callable[[Callable[[Check], None]], Callable[[Check], None]]:
-    """Register a claim (the corrected statement when the notes are wrong)."""
+    """Register a claim (the corrected statement when the notes are wrong).
+
+    ``scope`` is ``general``, ``instance`` (then ``case`` names the special case) or ``evidence``."""
     from dlstudy.sections import check_section
 
     check_section(section)
+    if scope not in SCOPES or (scope == INSTANCE) != bool(case):
+        raise ValueError(f"{id}: scope {scope!r} (an instance states its case, nothing else does)")
 
     def register(fn: Callable[[Check], None]) -> Callable[[Check], None]:
         if id in CATALOGUE:
             raise ValueError(f"duplicate claim id {id!r}")
         pair = f"{id}.notes" if verdict not in ("C", "") and corrected else ""
-        CATALOGUE[id] = Claim(id, section, statement, corrected, kind, verdict, expected, fn, pair)
+        CATALOGUE[id] = Claim(
+            id, section, statement, corrected, kind, verdict, expected, fn, pair, scope, case
+        )
         return fn
 
     return register
 
 
 def notes_version(
-    base: str, *, kind: str
+    base: str, *, kind: str, quote: str, scope: str = INSTANCE, case: str = ""
 ) -> Callable[[Callable[[Check], None]], Callable[[Check], None]]:
-    """Register ``<base>.notes``: the notes' statement as written, expected refuted."""
+    """Register ``<base>.notes``: the notes' line ``quote`` as written, expected refuted.
+
+    A refutation is a counterexample (``scope`` instance, ``case`` says which) or a residual that is
+    non-zero for all generic values (``scope`` general)."""
 
     def register(fn: Callable[[Check], None]) -> Callable[[Check], None]:
         c = CATALOGUE[base]
         nid = f"{base}.notes"
         CATALOGUE[nid] = Claim(
-            nid, c.section, c.statement, c.corrected, kind, c.verdict, REFUTED, fn, base
+            nid,
+            c.section,
+            c.statement,
+            c.corrected,
+            kind,
+            c.verdict,
+            REFUTED,
+            fn,
+            base,
+            scope,
+            case or kind,
+            quote,
         )
         return fn
 
     return register
+
+
+def unclear_notes(base: str, *, quote: str, reading: str) -> None:
+    """Register ``<base>.notes`` for a garbled line: status ``unclear``, the reading stated, nothing
+    refuted (the reading itself is what ``base`` checks)."""
+    c = CATALOGUE[base]
+    nid = f"{base}.notes"
+    if nid in CATALOGUE:
+        raise ValueError(f"duplicate claim id {nid!r}")
+    CATALOGUE[nid] = Claim(
+        nid,
+        c.section,
+        c.statement,
+        c.corrected,
+        "none: the line is garbled; its reading is stated, not refuted",
+        c.verdict,
+        UNCLEAR,
+        None,
+        base,
+        "none",
+        "",
+        quote,
+        reading,
+    )
+    if not c.pair:  # the corrected entry points back at its notes line
+        CATALOGUE[base] = replace(c, pair=nid)
 
 
 @dataclass
@@ -112,9 +182,11 @@ class Assertion:
 class Check:
     """What a claim function writes into: steps shown to the student and assertions checked."""
 
-    control: bool = False
+    control: bool = False  # check the perturbed conclusions instead
+    broken: int | None = None  # index of the premise to break (a premise control)
     steps: list[tuple[str, Any]] = field(default_factory=list)
     assertions: list[Assertion] = field(default_factory=list)
+    premises: list[str] = field(default_factory=list)
 
     # -- steps ---------------------------------------------------------------------------------
     def step(self, label: str, expr: Any) -> Any:
@@ -122,8 +194,19 @@ class Check:
         self.steps.append((label, expr))
         return expr
 
+    def premise(self, label: str, holds: Any, broken: Any) -> Any:
+        """A hypothesis of the proof: returns ``holds`` (the object satisfying it), or ``broken`` in
+        the control run that breaks this premise (the proof must then be refuted)."""
+        index = len(self.premises)
+        self.premises.append(label)
+        if self.broken == index:
+            return self.step(f"premise BROKEN: {label}", broken)
+        return holds
+
     def _record(self, label: str, outcome: str, detail: str) -> str:
         tag = " [control]" if self.control else ""
+        if self.broken is not None:
+            tag = f" [premise {self.broken + 1} broken]"
         self.assertions.append(Assertion(label + tag, outcome, detail))
         return outcome
 
@@ -167,6 +250,9 @@ class Check:
         self.step(f"{label}: is {prop}", expr)
         value = _sign_query(expr, prop)
         if value is None:
+            point = _sign_counterexample(expr, prop)
+            if point is not None:
+                return self._record(label, REFUTED, point)
             return self._record(label, UNDETERMINED, f"sympy cannot decide whether it is {prop}")
         detail = f"{sp.sstr(expr)} is {'' if value else 'not '}{prop}"
         return self._record(label, PROVEN if value else REFUTED, detail)
@@ -214,6 +300,25 @@ class Check:
         if point is not None:
             return self._record(label, REFUTED, point)
         return self._record(label, EVIDENCE, "sides agree at sampled points (not a proof)")
+
+
+# -- sums over n outcomes ------------------------------------------------------------------------
+def _split_sum(a: sp.Sum) -> sp.Expr:
+    """Σ (c·f + g) → c·Σ f + Σ g, constants (free of the index) pulled out of each sum."""
+    (var, lo, hi) = a.limits[0]
+    out = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(a.function)):
+        coeff, rest = term.as_independent(var, as_Add=False)
+        out += coeff * sp.Sum(rest, (var, lo, hi))
+    return out
+
+
+def with_totals(expr: Any, totals: dict[Any, Any]) -> Any:
+    """Split every sum into sums of single terms, then use the stated totals (a premise such as
+    Σ p = 1, given as ``{Sum(p[i], ...): 1}``)."""
+    e = sp.expand(sp.simplify(expr))
+    e = e.replace(lambda a: isinstance(a, sp.Sum), _split_sum)
+    return sp.simplify(sp.expand(e).subs(totals))
 
 
 # -- aggregation -------------------------------------------------------------------------------
@@ -317,3 +422,24 @@ def _sign_query(expr: sp.Expr, prop: str) -> bool | None:
             if v is not None and v != 0 and sp.im(v) == 0:
                 value = getattr(v, attr)
     return value
+
+
+_SIGN_TESTS: dict[str, Callable[[Any], bool]] = {
+    "positive": lambda v: v > 0,
+    "nonnegative": lambda v: v >= 0,
+    "negative": lambda v: v < 0,
+    "nonpositive": lambda v: v <= 0,
+    "zero": lambda v: v == 0,
+    "nonzero": lambda v: v != 0,
+}
+
+
+def _sign_counterexample(expr: sp.Expr, prop: str, trials: int = 40) -> str | None:
+    """A point where ``expr`` is certainly real and certainly violates ``prop`` (see
+    :mod:`dlstudy.symbolic.numeric`), described in words, or ``None``."""
+    found = numeric.sign_counterexample(expr, _SIGN_TESTS[prop], trials)
+    if found is None:
+        return None
+    pt, v = found
+    where = ", ".join(f"{k}={numeric.fmt(x)}" for k, x in pt.items()) or "constant"
+    return f"counterexample at {where}: value {numeric.fmt(v)} is not {prop}"

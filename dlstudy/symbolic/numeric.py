@@ -18,6 +18,7 @@ generic polynomials: a difference for *those* functions refutes an identity clai
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -201,7 +202,8 @@ def points(syms: Sequence[sp.Symbol], trials: int) -> Iterator[dict[sp.Symbol, s
         return
     pools = [candidates(s) or [sp.Integer(1)] for s in syms]
     for t in range(trials):
-        yield {s: pools[i][(t * 7 + i * 3 + t // 5) % len(pools[i])] for i, s in enumerate(syms)}
+        rng = random.Random(7919 * t + len(syms))  # seeded: decorrelated symbols, same every run
+        yield {s: pools[i][rng.randrange(len(pools[i]))] for i, s in enumerate(syms)}
 
 
 def _at(e: sp.Expr, pt: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
@@ -209,6 +211,31 @@ def _at(e: sp.Expr, pt: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
     if v.has(*_UNTRUSTED):
         v = v.doit()
     return v
+
+
+def _plain_symbols(*exprs: sp.Expr) -> list[sp.Symbol]:
+    """Free symbols to give values first: not indexed entries ``p[i]`` nor their base names (a sum
+    over ``p[i]`` is expanded once its bounds are numbers, then its entries get values)."""
+    labels = {a.base.label for e in exprs for a in e.atoms(sp.Indexed)}
+    syms = {s for e in exprs for s in e.free_symbols}
+    return sorted(
+        (s for s in syms if isinstance(s, sp.Symbol) and s not in labels), key=lambda s: s.name
+    )
+
+
+def _second_stage(
+    L: sp.Expr, R: sp.Expr, pt: dict[Any, sp.Expr], t: int
+) -> tuple[sp.Expr, sp.Expr, dict[Any, sp.Expr]]:
+    """Values for the entries ``p[1], p[2], ...`` that expanding a sum brought in (deterministic)."""
+    rest = sorted((L.atoms(sp.Indexed) | R.atoms(sp.Indexed)), key=str)
+    if not rest:
+        return L, R, pt
+    more = {}
+    rng = random.Random(104729 * t + len(rest))
+    for s in rest:
+        pool = candidates(s) or [sp.Integer(1)]
+        more[s] = pool[rng.randrange(len(pool))]
+    return _at(L, more), _at(R, more), {**pt, **more}
 
 
 def _rough(e: sp.Expr) -> sp.Expr | None:
@@ -236,11 +263,12 @@ def scan(lhs: Any, rhs: Any, trials: int = 40) -> tuple[Counterexample | None, i
         lhs, rhs = concretize(lhs), concretize(rhs)
     except Exception:  # functions that cannot be made concrete: no counterexample from here
         return None, 0
-    syms = sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)
+    syms = _plain_symbols(lhs, rhs)
     agree = 0
-    for pt in points(syms, trials):
+    for t, pt in enumerate(points(syms, trials)):
         try:
             L, R = _at(lhs, pt), _at(rhs, pt)
+            L, R, pt = _second_stage(L, R, pt, t)
             fl, fr = _rough(L), _rough(R)
             if fl is None or fr is None:
                 continue
@@ -259,6 +287,28 @@ def scan(lhs: Any, rhs: Any, trials: int = 40) -> tuple[Counterexample | None, i
             value, exact = found
             return Counterexample(pt, _shown(L), _shown(R), value, exact), agree
     return None, int(agree)
+
+
+def sign_counterexample(
+    expr: Any, holds: Any, trials: int = 40
+) -> tuple[dict[Any, sp.Expr], sp.Expr] | None:
+    """A point where the value of ``expr`` is certainly real and ``holds(value)`` is false: ``(point,
+    value)``, or ``None``. A zero counts only when exact (a certain value is never 0 otherwise)."""
+    try:
+        e = concretize(sp.sympify(expr))
+    except Exception:  # cannot be made concrete: no counterexample
+        return None
+    for t, pt in enumerate(points(_plain_symbols(e), trials)):
+        try:
+            at, _, full = _second_stage(_at(e, pt), sp.Integer(0), pt, t)
+            v = certain_value(at)
+            if v is None or sp.im(v) != 0 or (v == 0 and not at.is_Rational):
+                continue
+            if not holds(v):
+                return full, v
+        except Exception:  # undefined at this point
+            continue
+    return None
 
 
 def search(lhs: Any, rhs: Any, trials: int = 40) -> Counterexample | None:

@@ -21,7 +21,17 @@ from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.symbolic import core, sandbox
 from dlstudy.symbolic.core import CATALOGUE, ERROR, TIMEOUT, Check, Claim
 
-_CHAPTERS = ("foundations", "cnn", "sequence", "generative", "rl")
+_CHAPTERS = (
+    "foundations",
+    "cnn",
+    "cnn_layers",
+    "sequence",
+    "autoencoders",
+    "gan",
+    "autoregressive",
+    "rl",
+    "policy",
+)
 
 
 def load_catalogue() -> dict[str, Claim]:
@@ -84,22 +94,31 @@ def _result(
         "corrected": c.corrected,
         "verdict": c.verdict,
         "kind": c.kind,
+        "scope": c.scope,
         "expected": c.expected,
         "status": status,
         "seconds": round(seconds, 3),
         "assertions": assertions,
     }
-    if c.pair:
-        out["pair"] = c.pair
+    for key in ("case", "quote", "reading", "pair"):
+        if getattr(c, key):
+            out[key] = getattr(c, key)
     if error:
         out["error"] = error
     return out
 
 
-def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> dict[str, Any]:
-    """Run one claim in this process and describe the outcome as plain data."""
-    chk = Check(control=control)
-    t0 = time.perf_counter()
+def run_one(
+    c: Claim, *, control: bool = False, premise: int | None = None, render: str | None = None
+) -> dict[str, Any]:
+    """Run one claim in this process and describe the outcome as plain data.
+
+    ``control``: check the perturbed conclusions; ``premise``: break that premise (by index).
+    ``seconds`` are CPU seconds. An ``unclear`` entry runs nothing."""
+    if c.fn is None:
+        return _result(c, core.UNCLEAR, 0.0, [])
+    chk = Check(control=control, broken=premise)
+    t0 = time.process_time()
     error = ""
     try:
         c.fn(chk)
@@ -108,16 +127,52 @@ def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> di
         chk.assertions.append(
             core.Assertion("claim function raised", ERROR, traceback.format_exc(limit=3))
         )
-    seconds = time.perf_counter() - t0
+    seconds = time.process_time() - t0
     want_refuted = (c.expected == core.REFUTED) != control
+    if premise is not None:
+        want_refuted = False
     status = core.status_of(chk.assertions, want_refuted)
+    if premise is not None and premise >= len(chk.premises):
+        status, error = ERROR, f"the claim has no premise {premise + 1}"
     assertions = [
         {"label": a.label, "outcome": a.outcome, "detail": a.detail} for a in chk.assertions
     ]
     out = _result(c, status, seconds, assertions, error)
+    out["premises"] = list(chk.premises)
     if render:
         out["steps"] = [{"label": lab, "expr": _render(e, render)} for lab, e in chk.steps]
     return out
+
+
+def run_controls(c: Claim, res: dict[str, Any]) -> None:
+    """Add the controls of a claim to its result ``res``: ``control`` (the perturbed conclusion) and
+    ``premise_controls`` (one run per premise, that premise broken)."""
+    if c.fn is None:
+        return
+    res["control"] = run_one(c, control=True)
+    res["premise_controls"] = []
+    for i, label in enumerate(res.get("premises", [])):
+        r = run_one(c, premise=i)
+        res["premise_controls"].append(
+            {
+                "premise": label,
+                "status": r["status"],
+                "seconds": r["seconds"],
+                "assertions": r["assertions"],
+            }
+        )
+
+
+def controls_ok(r: dict[str, Any]) -> bool:
+    """Every control of ``r`` flipped: the perturbed conclusion reaches the opposite status, and every
+    broken premise makes the proof fail (refuted). Unclear entries have no controls."""
+    if r["expected"] == core.UNCLEAR:
+        return r["status"] == core.UNCLEAR
+    ctl = r.get("control")
+    want = core.PROVEN if r["expected"] == core.REFUTED else core.REFUTED
+    if not ctl or ctl["status"] != want:
+        return False
+    return all(p["status"] == core.REFUTED for p in r.get("premise_controls", []))
 
 
 def _child(c: Claim, conn: Connection, controls: bool, render: str | None, limit: float) -> None:
@@ -128,7 +183,7 @@ def _child(c: Claim, conn: Connection, controls: bool, render: str | None, limit
         try:
             res = run_one(c, render=render)
             if controls:
-                res["control"] = run_one(c, control=True)
+                run_controls(c, res)
         except sandbox.CPULimit:
             spent = sandbox.cpu_used() - t0
             res = _result(c, TIMEOUT, spent, [], f"exceeded the CPU limit of {limit:g} s")
@@ -152,8 +207,9 @@ def run_claims(
     """Run claims, ``jobs`` at a time, each in a forked child limited to ``timeout`` CPU seconds.
 
     The limit counts CPU time (:mod:`dlstudy.symbolic.sandbox`), so a loaded machine gives the same
-    statuses, only later. With ``controls=True`` each result also holds ``"control"``: the run of the
-    negative control (in the same child, under the same limit). Results come back in the order of
+    statuses, only later. With ``controls=True`` each result also holds ``"control"`` (the negative
+    control: perturbed conclusions) and ``"premise_controls"`` (one run per broken premise), in the same
+    child under the same limit (see :func:`controls_ok`). Results come back in the order of
     ``claims``.
     """
     timeout = sandbox.check_seconds(timeout)
@@ -162,13 +218,16 @@ def run_claims(
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # no fork on this platform: run inline, without a limit
-        return [
-            {
-                **run_one(c, render=render),
-                **({"control": run_one(c, control=True)} if controls else {}),
-            }
-            for c in claims
-        ]
+        out = []
+        for c in claims:
+            res = run_one(c, render=render)
+            if controls:
+                run_controls(c, res)
+            out.append(res)
+        return out
+    from dlstudy.symbolic.equivalence import warm_up
+
+    warm_up()  # the workers inherit sympy's lazily imported modules and caches
     pending = list(claims)
     running: dict[str, tuple[Any, Connection, float, Claim]] = {}
     results: dict[str, dict[str, Any]] = {}

@@ -21,10 +21,12 @@ the fork, so the child's budget is spent on the work, not on imports.
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
+import pickle
 import resource
+import select
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,7 +131,8 @@ class Outcome:
 
 
 def child_main(fn: Callable[[], Any], conn: Any, cpu_seconds: float) -> None:
-    """Body of a limited child: run ``fn`` and send ``(status, value, error, cpu)`` on ``conn``."""
+    """Body of a limited child: run ``fn`` and send ``(status, value, error, cpu)`` on ``conn`` (any
+    object with ``send``)."""
     limit_this_process(cpu_seconds)
     start = cpu_used()
     try:
@@ -163,38 +166,85 @@ def _decode(msg: tuple[str, Any, str, float]) -> Outcome:
     return Outcome(status, value if status == OK else None, error, cpu)
 
 
+class _PipeWriter:
+    """The child's end: pickles one message into a file descriptor."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, obj: Any) -> None:
+        data = pickle.dumps(obj)
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def _read_all(fd: int, deadline: float) -> bytes | None:
+    """Everything the child writes, or ``None`` if the wall-clock backstop passes first."""
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
 def run_limited(fn: Callable[[], Any], cpu_seconds: float) -> Outcome:
     """Run ``fn()`` in a forked child limited to ``cpu_seconds`` of CPU time.
 
     A :class:`DlstudyError` raised by ``fn`` in the child is raised again here (bad input stays exit 2).
+    Uses ``os.fork`` directly, so it also works inside daemonic workers (a multiprocessing pool).
     Without ``fork`` (not POSIX) ``fn`` runs in this process, without a limit.
     """
-    try:
-        ctx = mp.get_context("fork")
-    except ValueError:
+    if not hasattr(os, "fork"):
         try:
             return Outcome(OK, fn())
         except DlstudyError:
             raise
         except Exception as exc:
             return Outcome(FAILED, None, f"{type(exc).__name__}: {exc}")
-    reader, writer = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=child_main, args=(fn, writer, cpu_seconds), daemon=True)
-    proc.start()
-    writer.close()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        code = 0
+        try:
+            os.close(read_fd)
+            child_main(fn, _PipeWriter(write_fd), cpu_seconds)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
     try:
-        if reader.poll(backstop(cpu_seconds)):
-            try:
-                return _decode(reader.recv())
-            except (EOFError, OSError):
-                pass
-        proc.join(1.0)
-        return died(proc.exitcode, cpu_seconds)
+        data = _read_all(read_fd, time.monotonic() + backstop(cpu_seconds))
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        reader.close()
+        os.close(read_fd)
+    if data is None:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if data:
+        try:
+            return _decode(pickle.loads(data))
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            pass
+    if data is None:
+        return died(None, cpu_seconds)
+    return died(
+        -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status), cpu_seconds
+    )
 
 
 def died(exitcode: int | None, cpu_seconds: float) -> Outcome:
