@@ -29,8 +29,11 @@ def test_subset_json_shape_and_exit_code():
     ids = [c["id"] for c in data["claims"]]
     assert ids == ["relu", "relu.notes", "gan-objectives", "gan-objectives.notes"]
     for c in data["claims"]:
-        assert {"id", "section", "statement", "status", "expected", "seconds"} <= set(c)
+        assert {"id", "section", "statement", "status", "expected", "seconds", "scope"} <= set(c)
         assert c["status"] == c["expected"]
+        assert c["scope"] in ("general", "instance", "evidence")
+    assert data["claims"][1]["quote"] == "g(x) = max\\{0, z\\}"  # the notes' line, verbatim
+    assert data["counts"]["refuted"] == 2 and data["counts"]["general"] == 2
     notes = data["claims"][1]
     assert notes["expected"] == "refuted" and notes["corrected"] and notes["pair"] == "relu"
     assert any("counterexample" in a["detail"] for a in notes["assertions"])
@@ -62,11 +65,16 @@ def test_timeout_status_gives_exit_1():
     assert json.loads(p.stdout)["claims"][0]["status"] == "timeout"
 
 
-def test_controls_flag_runs_the_negative_controls():
-    p = run("sigmoid", "ppo-clip", "--controls", "--json")
+def test_controls_flag_runs_the_negative_and_premise_controls():
+    p = run("sigmoid", "ppo-clip", "maxpool-backward", "--controls", "--json")
     assert p.returncode == 0, p.stderr
-    for c in json.loads(p.stdout)["claims"]:
+    claims = json.loads(p.stdout)["claims"]
+    for c in claims:
         assert c["control_ok"] is True
+    by_id = {c["id"]: c for c in claims}
+    assert [p["status"] for p in by_id["sigmoid"]["premise_controls"]] == ["refuted"]
+    assert by_id["maxpool-backward.notes"]["status"] == "unclear"
+    assert "reading" in by_id["maxpool-backward.notes"]
 
 
 def test_unknown_claim_and_section_are_exit_2():

@@ -176,16 +176,17 @@ unclear_notes(
     "∇J ≈ (1/N) Σ_i Σ_t ∇ log π(a_t|s_t)(r(s_t, a_t) + γ V(s_{t+1}) - V(s_t))",
     corrected="E[r + γV(S') - V(s) | s, a] = A^π(s, a) when V = V^π (the critic's value of π); any "
     "other V adds the bias γ E[ΔV(S')] - ΔV(s)",
-    kind="V^π from the episodes (definition), Q^π(s,a) = E[r + γ V^π(S')], the expected TD error",
+    kind="V^π and Q^π from their definition (enumerating the episodes), then the expected TD error",
     scope=INSTANCE,
     case="episodic chain: from s, action a gives r and S' = s2 (prob. p) or the terminal state; "
-    "from s2 one step with expected reward r2 (symbolic p, r, r2, γ, and V^π(s) = v)",
+    "from s2 one last step with expected reward r2 (symbolic p, r, r2, γ and V^π(s) = v)",
 )
 def actor_critic_td(c: Check) -> None:
     p = sp.Symbol("p", positive=True)
     r, r2, v, dl = sp.symbols("r r2 v Delta", real=True)
-    Vpi = {"s2": r2, "T": sp.Integer(0), "s": v}  # V^π(s2) = E[G | s2] = r2 (one step, then end)
-    Q = c.step("Q^π(s, a) = r + γ E[V^π(S')]", r + gamma * (p * Vpi["s2"] + (1 - p) * Vpi["T"]))
+    # the episodes after (s, a): s → terminal (prob. 1-p, return r), s → s2 → terminal (p, r + γ r2)
+    Q = c.step("Q^π(s, a) = E[G | s, a] (enumerated episodes)", (1 - p) * r + p * (r + gamma * r2))
+    Vpi = {"s2": r2, "T": sp.Integer(0), "s": v}  # V^π(s2) = E[G | s2] = r2; V^π(s) = v (any)
     V = c.premise(
         "V = V^π, the critic's value of the policy",
         Vpi,

@@ -320,18 +320,19 @@ def _q_star(T: dict) -> dict:
     return {(s, a): sum(pr * (rw + g * Vs[s2]) for pr, s2, rw in T[s][a]) for s in S for a in A}
 
 
-def _q_pi(T: dict, pi: dict, g: sp.Expr) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix, dict]:
-    """Q^π on (s, a) pairs: r + γ P Q with P((s,a) → (s',a')) = p(s'|s,a) π(a'|s')."""
+def _q_pi(T: dict, pi: dict, g: sp.Expr) -> sp.Matrix:
+    """Q^π from V^π: policy evaluation on the states, V = r_π + γ P_π V (a 2×2 linear system), then
+    Q(s, a) = Σ p(s', r|s, a)[r + γ V(s')]. Rows: (s, a) = (0,0), (0,1), (1,0), (1,1)."""
     S, A = [0, 1], [0, 1]
-    idx = {(s, a): 2 * s + a for s in S for a in A}
-    P = sp.zeros(4, 4)
-    rr = sp.zeros(4, 1)
-    for (s, a), i in idx.items():
-        for pr, s2, rw in T[s][a]:
-            rr[i] += pr * rw
-            for b in A:
-                P[i, idx[s2, b]] += pr * pi[s2][b]
-    return (sp.eye(4) - g * P).inv() * rr, P, rr, idx
+    P = sp.zeros(2, 2)
+    rr = sp.zeros(2, 1)
+    for s in S:
+        for a in A:
+            for pr, s2, rw in T[s][a]:
+                P[s, s2] += pi[s][a] * pr
+                rr[s] += pi[s][a] * pr * rw
+    V = (sp.eye(2) - g * P).LUsolve(rr)
+    return sp.Matrix([sum(pr * (rw + g * V[s2]) for pr, s2, rw in T[s][a]) for s in S for a in A])
 
 
 @claim(
@@ -369,14 +370,25 @@ def q_update(c: Check) -> None:
         {0: {0: R(1, 2), 1: R(1, 2)}, 1: {0: R(1, 3), 1: R(2, 3)}},
         broken={0: {0: R(1, 2), 1: R(1, 2)}, 1: {0: R(1, 3), 1: R(1, 3)}},
     )
-    Qpi, P, rr, _ = _q_pi(T, pi, g)
-    c.identity(
-        "SARSA: E[R + γQ(S',A') - Q(S,A)] = 0 at Q^π",
-        rr + g * P * Qpi - Qpi,
-        sp.zeros(4, 1),
-        control=rr + P * Qpi - Qpi,
+    Qpi = c.step("Q^π from V^π (policy evaluation, then one step)", _q_pi(T, pi, g))
+    sarsa = sp.Matrix(
+        [
+            sum(
+                pr * (rw + g * sum(pi[s2][b] * Qpi[2 * s2 + b] for b in A))
+                for pr, s2, rw in T[s][a]
+            )
+            - Qpi[2 * s + a]
+            for s in S
+            for a in A
+        ]
     )
-    Q1 = _q_pi(_with_rewards(T, sp.Integer(1)), pi, g)[0]
+    c.identity(
+        "SARSA: E[R + γQ(S',A') - Q(S,A)] = 0 at Q^π (A' ~ π)",
+        sarsa,
+        sp.zeros(4, 1),
+        control=sarsa + sp.ones(4, 1) / 10,
+    )
+    Q1 = _q_pi(_with_rewards(T, sp.Integer(1)), pi, g)
     c.identity(
         "every reward 1: Q^π = 1/(1 - γ) = 10 for every (s, a)",
         Q1,
