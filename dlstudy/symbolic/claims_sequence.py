@@ -210,6 +210,9 @@ a0 = sp.Symbol("a0", real=True)
     "rnn-vanish",
     "rnn",
     "if ‖W_hhᵀ‖ = λ < 1/γ then ‖∂h_i/∂h_{i-1}‖ ≤ η < 1 and ‖∂h_t/∂h_k‖ < η^{t-k}: vanish",
+    corrected="‖∂h_t/∂h_k‖ ≤ η^{t-k} with η = λγ < 1 (≤, not <: equality is reached), so the "
+    "gradient vanishes geometrically",
+    verdict="G",
     kind="η = λγ < 1 from 0 < λ < 1/γ; induction with ‖AB‖ ≤ ‖A‖‖B‖; η^n → 0 (symbolic λ, γ, n)",
     scope=GENERAL,
 )
@@ -227,6 +230,23 @@ def rnn_vanish(c: Check) -> None:
     )
     c.identity("induction: η · η^n = η^(n+1)", eta * eta**n, eta ** (n + 1), control=eta**n)
     c.limit("η^n → 0: the bound on ‖∂h_t/∂h_k‖ vanishes", eta**n, n, sp.oo, 0, control=sp.oo)
+
+
+@notes_version(
+    "rnn-vanish",
+    kind="counterexample: equality for f = id, W = I/2",
+    quote="\\|\\frac{\\partial h_t}{\\partial h_k}\\| < \\eta^{t-k}",
+    case="f = id (γ = 1), W = I/2 (λ = η = 1/2), t - k = 2: ‖W²‖ = 1/4 = η²",
+)
+def rnn_vanish_notes(c: Check) -> None:
+    Wh = sp.eye(2) / 2
+    eta = _spectral_norm(Wh) * 1  # λγ with γ = 1 for f = id
+    c.differ(
+        "strict <: the bound η^(t-k) is never attained (t - k = 2)",
+        _spectral_norm(Wh**2),
+        eta**2,
+        control=eta,
+    )
 
 
 @claim(

@@ -346,9 +346,12 @@ def decide(lhs: Any, rhs: Any, *, trials: int = 40) -> Verdict:
         label = f"entry {k}: " if len(entries) > 1 else ""
         d = sp.sympify(a) - sp.sympify(b)
         out.steps.append({"label": f"{label}left - right", "expr": _text(d), "pretty": _pretty(d)})
+        shown = res.how
+        if res.status != EQUIVALENT:
+            shown = f"{res.trail[-1][0]} (not 0)" if res.trail else "the difference (not 0)"
         out.steps.append(
             {
-                "label": f"{label}{res.how}",
+                "label": f"{label}{shown}",
                 "expr": _text(res.residual),
                 "pretty": _pretty(res.residual),
             }
