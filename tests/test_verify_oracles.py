@@ -11,10 +11,14 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dlstudy.symbolic import claims_autoencoders as ae
+from dlstudy.symbolic import claims_autoregressive as ar
 from dlstudy.symbolic import claims_cnn as cnn
-from dlstudy.symbolic import claims_generative as gen
+from dlstudy.symbolic import claims_cnn_layers as layers_
+from dlstudy.symbolic import claims_gan as gan
+from dlstudy.symbolic import claims_policy as pol
 from dlstudy.symbolic import claims_rl as rl
-from dlstudy.symbolic.core import Check
+from dlstudy.symbolic.core import CATALOGUE, Check
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -57,10 +61,24 @@ def _numel(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
 
 
-def test_vgg16_and_alexnet_counts_match_torch():
+def test_network_entries_read_the_presets_which_match_torch():
+    """vgg-network / googlenet-network take their numbers from the arch engine on the presets; the
+    counts are checked against torch, the depths against the published ones (VGG-16: 16 weight layers,
+    AlexNet: 8, GoogLeNet: 22 on its longest path)."""
+    from dlstudy.arch.engine import analyze
+
     with torch.device("meta"):
-        assert cnn.vgg16_params() == _numel(_vgg16_torch()) == 138_357_544
-        assert cnn.alexnet_params() == _numel(_alexnet_torch()) == 61_100_840
+        assert analyze("vgg16").total_params == _numel(_vgg16_torch()) == 138_357_544
+        assert analyze("alexnet").total_params == _numel(_alexnet_torch()) == 61_100_840
+    facts = {n: layers_._facts(n) for n in ("vgg16", "alexnet", "googlenet")}
+    assert {n: f["depth"] for n, f in facts.items()} == {"vgg16": 16, "alexnet": 8, "googlenet": 22}
+    assert facts["googlenet"]["fc"] == 1 and facts["vgg16"]["fc"] == 3
+    # the numbers the corrected statements print are the presets' (no copy can drift)
+    cat = {c: CATALOGUE[c].corrected for c in ("vgg-network", "googlenet-network")}
+    for key in ("params", "rf", "depth"):
+        assert f"{facts['vgg16'][key]:,}" in cat["vgg-network"]
+        assert f"{facts['alexnet'][key]:,}" in cat["vgg-network"]
+        assert f"{facts['googlenet'][key]:,}" in cat["googlenet-network"]
 
 
 @settings(max_examples=50, deadline=None)
@@ -105,7 +123,7 @@ def test_rf_jump_counterexample_numbers():
 def test_dilated_rf_matches_autograd():
     for L in range(1, 6):
         layers = [(2, 1, 2**i) for i in range(L)]
-        assert gen.dilated_rf_bruteforce(L) == _rf_torch(layers) == 2**L
+        assert ar.dilated_rf_bruteforce(L) == _rf_torch(layers) == 2**L
 
 
 def test_full_conv_matrix_and_transposed_conv_match_numpy_and_torch():
@@ -114,7 +132,9 @@ def test_full_conv_matrix_and_transposed_conv_match_numpy_and_torch():
     ks = sp.symbols("k1:4")
     M = np.array(cnn.toeplitz_full(ks, 4).subs(dict(zip(ks, kv, strict=True))), dtype=float)
     assert np.allclose(M @ xv, np.convolve(xv, kv, mode="full"))
-    K = np.array(cnn._conv_matrix_valid(ks, 4).subs(dict(zip(ks, kv, strict=True))), dtype=float)
+    K = np.array(
+        layers_._conv_matrix_valid(ks, 4).subs(dict(zip(ks, kv, strict=True))), dtype=float
+    )
     yv = rng.normal(size=2)
     want = (
         torch.nn.functional.conv_transpose1d(
@@ -134,7 +154,7 @@ def test_full_conv_matrix_and_transposed_conv_match_numpy_and_torch():
 def test_pixelcnn_blind_spot_matches_masked_conv_autograd():
     def mask(kind: str) -> torch.Tensor:
         m = torch.zeros(3, 3, dtype=torch.float64)
-        for dr, dc in gen.MASK_A if kind == "A" else gen.MASK_B:
+        for dr, dc in ar.MASK_A if kind == "A" else ar.MASK_B:
             m[dr + 1, dc + 1] = 1
         return m
 
@@ -148,12 +168,12 @@ def test_pixelcnn_blind_spot_matches_masked_conv_autograd():
     seen = {(int(r) - c, int(q) - c) for r, q in torch.nonzero(x.grad[0, 0])}
     L = 4
     causal = {(dr, dc) for dr in range(-L, 1) for dc in range(-L, L + 1) if dr < 0 or dc < 0}
-    assert causal - seen == gen.blind_spot(3)
+    assert causal - seen == ar.blind_spot(3)
 
 
 def test_made_mask_product_matches_path_counting():
     degrees = [1, 2, 2]
-    M = np.array(gen.made_masks([1, 2, 3], [degrees], out_strict=True), dtype=int)
+    M = np.array(ar.made_masks([1, 2, 3], [degrees], out_strict=True), dtype=int)
     paths = np.zeros((3, 3), dtype=int)  # loop: output i <- hidden k <- input j
     for i in range(3):
         for _k, m in enumerate(degrees):
@@ -168,12 +188,12 @@ def test_kl_bernoulli_and_gaussian_match_scipy_and_torch():
     assert math.isclose(
         entropy([0.5, 0.5], [0.25, 0.75]), math.log(2 / math.sqrt(3)), rel_tol=1e-12
     )
-    assert float(gen.kl(gen._B1, gen._B2)) == pytest.approx(
+    assert float(ae.kl(ae._B1, ae._B2)) == pytest.approx(
         entropy([0.5, 0.5], [0.25, 0.75]), rel=1e-12
     )
     # gauss-kl: the catalogue's integral E[log p - log q] (both sides of its identity are checked
     # against it symbolically), evaluated at a few (μ, σ)
-    kl_mu_sd = sp.lambdify((gen._mu, gen._sd), _steps(gen.gauss_kl)["E[log p - log q]"], "math")
+    kl_mu_sd = sp.lambdify((ae._mu, ae._sd), _steps(ae.gauss_kl)["E[log p - log q]"], "math")
     td = torch.distributions
     for mu, sd in ((0.3, 0.7), (-1.2, 2.5), (0.0, 1.0)):
         want = td.kl_divergence(td.Normal(mu, sd), td.Normal(0.0, 1.0)).item()
@@ -183,7 +203,7 @@ def test_kl_bernoulli_and_gaussian_match_scipy_and_torch():
 def test_linear_autoencoder_optimum_is_the_catalogues_pca_error():
     from scipy.optimize import minimize
 
-    S = np.array(gen.SIGMA, dtype=float)
+    S = np.array(ae.SIGMA, dtype=float)
     L = np.linalg.cholesky(S)
     X = math.sqrt(2) * np.vstack([L.T, -L.T])  # rows ±√2 L e_j: mean 0, covariance L Lᵀ = Σ
     assert np.allclose(X.T @ X / len(X), S)
@@ -193,7 +213,9 @@ def test_linear_autoencoder_optimum_is_the_catalogues_pca_error():
 
     rng = np.random.default_rng(1)
     best = min(minimize(error, rng.normal(size=4), method="BFGS").fun for _ in range(5))
-    err = _steps(gen.linear_ae_pca)["min reconstruction error = (5 - √5)/2: left side"]
+    err = _steps(ae.linear_ae_pca)[
+        "min reconstruction error for Σ = [[3,1],[1,2]] (smallest eigenvalue)"
+    ]
     assert float(err) == pytest.approx(best, rel=1e-6)
     assert best == pytest.approx(np.linalg.eigvalsh(S)[0], rel=1e-6)
 
@@ -201,7 +223,7 @@ def test_linear_autoencoder_optimum_is_the_catalogues_pca_error():
 def test_cgan_expectation_matches_scipy_quadrature():
     from scipy.integrate import quad
 
-    steps = _steps(gen.cgan_notes)
+    steps = _steps(gan.cgan_notes)
     exact = next(e for label, e in steps.items() if label.endswith(": right side"))
     (y,) = exact.free_symbols
     D = lambda t: t / (1 + t)  # noqa: E731  (the claim's discriminator)
@@ -211,7 +233,7 @@ def test_cgan_expectation_matches_scipy_quadrature():
 
 
 def test_ppo_clip_counterexample_numbers_with_torch():
-    steps = _steps(rl.ppo_clip_notes)
+    steps = _steps(pol.ppo_clip_notes)
     r, A, eps = torch.tensor(2.0), torch.tensor(-1.0), 0.2
     notes = torch.minimum(r, torch.clamp(r, 1 - eps, 1 + eps)) * A
     right = torch.minimum(r * A, torch.clamp(r, 1 - eps, 1 + eps) * A)

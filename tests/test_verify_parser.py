@@ -14,6 +14,7 @@ from dlstudy.errors import DlstudyError
 from dlstudy.symbolic.parser import parse_claim, parse_expression
 
 x, y, a, b, k, n = sp.symbols("x y a b k n", real=True)
+ki, ni = sp.symbols("k n", integer=True)  # a Sum's index and bounds are integers
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,9 @@ x, y, a, b, k, n = sp.symbols("x y a b k n", real=True)
         ("diff(tanh(x), x)", sp.Derivative(sp.tanh(x), x)),
         ("diff(x^3, x, 2)", sp.Derivative(x**3, (x, 2))),
         ("integrate(exp(-x), x, 0, oo)", sp.Integral(sp.exp(-x), (x, 0, sp.oo))),
-        ("Sum(k, k, 1, n)", sp.Sum(k, (k, 1, n))),
+        ("Sum(k, k, 1, n)", sp.Sum(ki, (ki, 1, ni))),
+        ("Product(k, k, 1, n) + n", sp.Product(ki, (ki, 1, ni)) + ni),
+        ("binomial(n, 2) + factorial(x)", sp.binomial(n, 2) + sp.factorial(x)),
         ("limit(sin(x)/x, x, 0)", sp.Limit(sp.sin(x) / x, x, 0)),
         ("Abs(x) + Max(a, b) - Min(a, b)", sp.Abs(x) + sp.Max(a, b) - sp.Min(a, b)),
         ("σ(x) + η", 1 / (1 + sp.exp(-x)) + sp.Symbol("η", real=True)),
@@ -80,6 +83,9 @@ def test_custom_symbols_are_used():
         ("tanh", "is a function"),
         ("diff(x, 2)", "variable must be a name"),
         ("diff(x, x, 99)", "order"),
+        ("factorial(1001)", "limited to 1000"),
+        ("binomial(5000, 2)", "limited to 1000"),
+        ("factorial(200)", "number too large"),
         ("sigmoid(x, y)", "takes 1 argument"),
         ("[x, [y]]", "nested lists"),
         ("softmax(x)", "softmax expects a list"),

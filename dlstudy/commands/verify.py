@@ -31,20 +31,37 @@ def verify(
     show: bool = typer.Option(False, "--show", help="Print the steps of each selected claim."),
     latex: bool = typer.Option(False, "--latex", help="With --show: steps as LaTeX."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds allowed per claim."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", help="CPU seconds allowed per claim (above 0, at most 600)."
+    ),
     jobs: int = typer.Option(
         2, "--jobs", "-j", help="Claims checked in parallel (worker processes)."
     ),
     claim: str = typer.Option(None, "--claim", help='Check your own identity "LHS == RHS".'),
+    assume: list[str] = typer.Option(
+        None,
+        "--assume",
+        help="With --claim: what a symbol is, e.g. 's > 0', 'x >= 0', 'n integer' "
+        "(positive, nonnegative, nonzero, integer, real); repeatable.",
+    ),
     controls: bool = typer.Option(
-        False, "--controls", help="Also run each claim's negative control (must flip the outcome)."
+        False,
+        "--controls",
+        help="Also run each claim's controls: the perturbed conclusion (must flip the outcome) and "
+        "one run per broken premise (must be refuted).",
     ),
 ) -> None:
     """Prove the derivations of the notes with sympy and show which statements are wrong as written."""
     import time
 
     from dlstudy.symbolic import report
+    from dlstudy.symbolic.sandbox import check_seconds
 
+    check_seconds(timeout)
+    if assume and claim is None:
+        from dlstudy.errors import DlstudyError
+
+        raise DlstudyError("--assume goes with --claim")
     if claim is not None:
         from dlstudy.symbolic.identity import EXIT_CODES, check_claim
 
@@ -54,7 +71,7 @@ def verify(
             raise DlstudyError(
                 "--claim checks one identity; do not combine it with claim ids or --section"
             )
-        result = check_claim(claim, timeout=timeout)
+        result = check_claim(claim, timeout=timeout, assume=assume or ())
         if json_:
             from dlstudy.output import print_json
 
@@ -74,10 +91,10 @@ def verify(
     wall = time.perf_counter() - t0
     ok = all(report.matches(r) for r in results)
     if controls:
+        from dlstudy.symbolic.runner import controls_ok
+
         for r in results:
-            ctl = r.get("control")
-            want = "proven" if r["expected"] == "refuted" else "refuted"
-            r["control_ok"] = bool(ctl) and ctl["status"] == want
+            r["control_ok"] = controls_ok(r)
         ok = ok and all(r["control_ok"] for r in results)
     if json_:
         report.json_claims(results, wall)

@@ -1,40 +1,59 @@
 """The claim model of the derivation catalogue and the checks a claim may use.
 
 A claim is one short function that receives a :class:`Check` and records derivation steps (sympy
-expressions) and *assertions*. Every assertion takes a ``control=``: a perturbed statement (flipped sign,
-missing factor, swapped argument). A normal run checks the statement; a control run checks the
-perturbation with the very same code, and must reach the opposite outcome, so a check that cannot fail
-(or cannot succeed) is caught by the test suite.
+expressions), *premises* and *assertions*.
+
+* Every assertion takes a ``control=``: a perturbed conclusion (flipped sign, missing factor, swapped
+  argument). A control run checks the perturbation with the very same code and must reach the opposite
+  outcome, so a check that cannot fail (or cannot succeed) is caught by the test suite.
+* Every hypothesis the proof uses is declared with :meth:`Check.premise` (``P`` stochastic, ``V`` the
+  critic's value, a policy summing to 1, the covariance ``Σ``), which returns the object satisfying it,
+  or, in a *premise control* run, an object that breaks it. The proof must then fail (be refuted): a
+  proof that survives a broken premise never used it (a tautology), and the tests catch that.
+
+Scope of an entry (what its proof shows, never more):
+
+* ``general``: a symbolic proof for all values in the stated domain;
+* ``instance``: an exact proof of a stated special case (``case``: "T = 3", "binary latent");
+* ``evidence``: numeric agreement only.
 
 Outcomes of an assertion:
 
 * ``proven``: symbolic simplification to zero, exact expansion of a small symbolic instance, an exact
   finite enumeration, a sympy assumption query, or a sympy ``limit``;
-* ``refuted``: a counterexample point (exact arguments, values evaluated to 50 digits), a non-zero exact
-  residual, or an exact finite computation that contradicts the statement;
+* ``refuted``: a certain counterexample (exact point, difference exact or guaranteed to 30 digits, see
+  :mod:`dlstudy.symbolic.numeric`), a non-zero exact residual, or an exact finite computation that
+  contradicts the statement;
 * ``evidence``: agreement at sampled points only (never called a proof);
 * ``undetermined``: neither within the means of the check.
 
-Entries ``<id>.notes`` hold the statement as the notes write it; they are expected ``refuted``, and
-their control is the corrected statement, which the same check must prove.
+Entries ``<id>.notes`` hold the notes' line (``quote``, verbatim) as written: ``refuted`` (their
+control is the corrected statement, which the same check must prove), or ``unclear`` when the line is
+garbled: then ``reading`` says how it is read and nothing is refuted.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
+
+from dlstudy.symbolic import numeric
+from dlstudy.symbolic.equivalence import EQUIVALENT, decide_entry, strategies
 
 PROVEN = "proven"
 REFUTED = "refuted"
 EVIDENCE = "evidence"
 UNDETERMINED = "undetermined"
+UNCLEAR = "unclear"
 TIMEOUT = "timeout"
 ERROR = "error"
+
+GENERAL = "general"
+INSTANCE = "instance"
+SCOPES = (GENERAL, INSTANCE, EVIDENCE)
 
 
 @dataclass(frozen=True)
@@ -43,13 +62,17 @@ class Claim:
 
     id: str
     section: str
-    statement: str  # as the notes write it
+    statement: str  # what the entry states (the notes' claim, or the corrected one)
     corrected: str  # the corrected statement ("" when the notes are right)
     kind: str  # how it is checked
     verdict: str  # C / G / I as in claims.md
-    expected: str  # proven / refuted / evidence
-    fn: Callable[[Check], None]
+    expected: str  # proven / refuted / evidence / unclear
+    fn: Callable[[Check], None] | None
     pair: str = ""  # the other entry of an erratum pair
+    scope: str = GENERAL  # general / instance / evidence ("none" for unclear lines)
+    case: str = ""  # the special case an instance proves
+    quote: str = ""  # the notes' line, verbatim (errata and unclear entries)
+    reading: str = ""  # how a garbled line is read (unclear entries)
 
     @property
     def is_notes_version(self) -> bool:
@@ -65,39 +88,87 @@ def claim(
     statement: str,
     *,
     kind: str,
+    scope: str,
+    case: str = "",
     verdict: str = "C",
     corrected: str = "",
     expected: str = PROVEN,
 ) -> Callable[[Callable[[Check], None]], Callable[[Check], None]]:
-    """Register a claim (the corrected statement when the notes are wrong)."""
+    """Register a claim (the corrected statement when the notes are wrong).
+
+    ``scope`` is ``general``, ``instance`` (then ``case`` names the special case) or ``evidence``."""
     from dlstudy.sections import check_section
 
     check_section(section)
+    if scope not in SCOPES or (scope == INSTANCE) != bool(case):
+        raise ValueError(f"{id}: scope {scope!r} (an instance states its case, nothing else does)")
 
     def register(fn: Callable[[Check], None]) -> Callable[[Check], None]:
         if id in CATALOGUE:
             raise ValueError(f"duplicate claim id {id!r}")
         pair = f"{id}.notes" if verdict not in ("C", "") and corrected else ""
-        CATALOGUE[id] = Claim(id, section, statement, corrected, kind, verdict, expected, fn, pair)
+        CATALOGUE[id] = Claim(
+            id, section, statement, corrected, kind, verdict, expected, fn, pair, scope, case
+        )
         return fn
 
     return register
 
 
 def notes_version(
-    base: str, *, kind: str
+    base: str, *, kind: str, quote: str, scope: str = INSTANCE, case: str = ""
 ) -> Callable[[Callable[[Check], None]], Callable[[Check], None]]:
-    """Register ``<base>.notes``: the notes' statement as written, expected refuted."""
+    """Register ``<base>.notes``: the notes' line ``quote`` as written, expected refuted.
+
+    A refutation is a counterexample (``scope`` instance, ``case`` says which) or a residual that is
+    non-zero for all generic values (``scope`` general)."""
 
     def register(fn: Callable[[Check], None]) -> Callable[[Check], None]:
         c = CATALOGUE[base]
         nid = f"{base}.notes"
         CATALOGUE[nid] = Claim(
-            nid, c.section, c.statement, c.corrected, kind, c.verdict, REFUTED, fn, base
+            nid,
+            c.section,
+            c.statement,
+            c.corrected,
+            kind,
+            c.verdict,
+            REFUTED,
+            fn,
+            base,
+            scope,
+            case or kind,
+            quote,
         )
         return fn
 
     return register
+
+
+def unclear_notes(base: str, *, quote: str, reading: str) -> None:
+    """Register ``<base>.notes`` for a garbled line: status ``unclear``, the reading stated, nothing
+    refuted (the reading itself is what ``base`` checks)."""
+    c = CATALOGUE[base]
+    nid = f"{base}.notes"
+    if nid in CATALOGUE:
+        raise ValueError(f"duplicate claim id {nid!r}")
+    CATALOGUE[nid] = Claim(
+        nid,
+        c.section,
+        c.statement,
+        c.corrected,
+        "none: the line is garbled; its reading is stated, not refuted",
+        c.verdict,
+        UNCLEAR,
+        None,
+        base,
+        "none",
+        "",
+        quote,
+        reading,
+    )
+    if not c.pair:  # the corrected entry points back at its notes line
+        CATALOGUE[base] = replace(c, pair=nid)
 
 
 @dataclass
@@ -111,9 +182,11 @@ class Assertion:
 class Check:
     """What a claim function writes into: steps shown to the student and assertions checked."""
 
-    control: bool = False
+    control: bool = False  # check the perturbed conclusions instead
+    broken: int | None = None  # index of the premise to break (a premise control)
     steps: list[tuple[str, Any]] = field(default_factory=list)
     assertions: list[Assertion] = field(default_factory=list)
+    premises: list[str] = field(default_factory=list)
 
     # -- steps ---------------------------------------------------------------------------------
     def step(self, label: str, expr: Any) -> Any:
@@ -121,8 +194,19 @@ class Check:
         self.steps.append((label, expr))
         return expr
 
+    def premise(self, label: str, holds: Any, broken: Any) -> Any:
+        """A hypothesis of the proof: returns ``holds`` (the object satisfying it), or ``broken`` in
+        the control run that breaks this premise (the proof must then be refuted)."""
+        index = len(self.premises)
+        self.premises.append(label)
+        if self.broken == index:
+            return self.step(f"premise BROKEN: {label}", broken)
+        return holds
+
     def _record(self, label: str, outcome: str, detail: str) -> str:
         tag = " [control]" if self.control else ""
+        if self.broken is not None:
+            tag = f" [premise {self.broken + 1} broken]"
         self.assertions.append(Assertion(label + tag, outcome, detail))
         return outcome
 
@@ -166,6 +250,9 @@ class Check:
         self.step(f"{label}: is {prop}", expr)
         value = _sign_query(expr, prop)
         if value is None:
+            point = _sign_counterexample(expr, prop)
+            if point is not None:
+                return self._record(label, REFUTED, point)
             return self._record(label, UNDETERMINED, f"sympy cannot decide whether it is {prop}")
         detail = f"{sp.sstr(expr)} is {'' if value else 'not '}{prop}"
         return self._record(label, PROVEN if value else REFUTED, detail)
@@ -213,6 +300,25 @@ class Check:
         if point is not None:
             return self._record(label, REFUTED, point)
         return self._record(label, EVIDENCE, "sides agree at sampled points (not a proof)")
+
+
+# -- sums over n outcomes ------------------------------------------------------------------------
+def _split_sum(a: sp.Sum) -> sp.Expr:
+    """Σ (c·f + g) → c·Σ f + Σ g, constants (free of the index) pulled out of each sum."""
+    (var, lo, hi) = a.limits[0]
+    out = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(a.function)):
+        coeff, rest = term.as_independent(var, as_Add=False)
+        out += coeff * sp.Sum(rest, (var, lo, hi))
+    return out
+
+
+def with_totals(expr: Any, totals: dict[Any, Any]) -> Any:
+    """Split every sum into sums of single terms, then use the stated totals (a premise such as
+    Σ p = 1, given as ``{Sum(p[i], ...): 1}``)."""
+    e = sp.expand(sp.simplify(expr))
+    e = e.replace(lambda a: isinstance(a, sp.Sum), _split_sum)
+    return sp.simplify(sp.expand(e).subs(totals))
 
 
 # -- aggregation -------------------------------------------------------------------------------
@@ -264,226 +370,45 @@ def _residual_expr(lhs: Any, rhs: Any) -> Any:
     return sp.sympify(lhs) - sp.sympify(rhs)
 
 
-def _opaque_expand(e: Any) -> Any:
-    """Expand with every function application (outermost first) replaced by an independent symbol.
-
-    Sound for proving zero: a polynomial identity in independent symbols holds for any values."""
-    apps = [a for a in e.atoms(sp.Function) if not isinstance(a, (sp.Max, sp.Min))]
-    if not apps:
-        return sp.expand(e)
-    return sp.expand(e.xreplace({a: sp.Dummy("f") for a in apps}))
-
-
-def _piecewise_zero(e: Any) -> Any:
-    """Rewrite Max/Min/Abs/Heaviside as Piecewise and check every branch on the set where it applies
-    (univariate conditions are solved exactly; a branch living on finitely many points is evaluated
-    there). Returns 0 when every branch vanishes, else the piecewise form."""
-    if not e.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise):
-        return e
-    pw = sp.simplify(sp.piecewise_fold(e.rewrite(sp.Piecewise)))
-    if pw == 0 or not isinstance(pw, sp.Piecewise):
-        return pw
-    earlier: Any = sp.false
-    for expr, cond in pw.args:
-        live = sp.And(cond, sp.Not(earlier))
-        earlier = sp.Or(earlier, cond)
-        if sp.simplify(expr) == 0 or live == sp.false:
-            continue
-        syms = live.free_symbols
-        if len(syms) != 1:
-            return pw
-        (v,) = syms
-        region = live.as_set() if v.is_real else None
-        if isinstance(region, sp.FiniteSet) and all(
-            sp.simplify(expr.subs(v, pt)) == 0 for pt in region
-        ):
-            continue
-        if region is not None and region.is_empty:
-            continue
-        return pw
-    return sp.Integer(0)
-
-
-_CHEAP = 3  # strategies before the first (quick) counterexample search
-
-
-def _strategies() -> list[tuple[str, Callable[[Any], Any]]]:
-    return [
-        ("exact", lambda e: e),
-        ("expand with function applications as opaque atoms", _opaque_expand),
-        ("cancel", lambda e: sp.cancel(sp.together(e))),
-        ("expand", sp.expand),
-        ("expand_log", lambda e: sp.expand(sp.expand_log(e))),
-        ("simplify", sp.simplify),
-        ("piecewise cases", _piecewise_zero),
-        ("rewrite(exp) + simplify", lambda e: sp.simplify(sp.expand(e.rewrite(sp.exp)))),
-    ]
-
-
-def simplify_to_zero(
-    d: Any, quick_refute: bool = False
-) -> tuple[bool, str, Any, list[tuple[str, Any]]]:
-    """Try cheap to expensive rewritings of ``d``; return (is_zero, how, last form, trail).
-
-    With ``quick_refute``, after the cheap rewritings a short counterexample search runs; if it finds a
-    point the search stops early (how = "counterexample") and the expensive rewritings are skipped."""
-    trail: list[tuple[str, Any]] = []
-    last = d
-    for k, (name, fn) in enumerate(_strategies()):
-        if quick_refute and k == _CHEAP and find_counterexample(d, trials=6) is not None:
-            return False, "counterexample search (exact point, 50 digits)", last, trail
-        try:
-            r = fn(d)
-        except Exception:  # sympy raises many kinds (PolynomialError, ...): try the next rewriting
-            continue
-        trail.append((name, r))
-        last = r
-        if r == 0 or (getattr(r, "is_zero", None) is True and not r.free_symbols):
-            return True, name, sp.Integer(0), trail
-    return False, "no simplification reached 0", last, trail
-
-
 def prove_equal(lhs: Any, rhs: Any) -> EqualityResult:
-    """Decide ``lhs == rhs``: proven by simplification, refuted by a counterexample point."""
+    """Decide ``lhs == rhs`` with the equivalence engine: proven by rewriting to 0, refuted only by a
+    certain counterexample (see :mod:`dlstudy.symbolic.numeric`), else undetermined."""
     try:
         d = _residual_expr(lhs, rhs)
     except ValueError as exc:  # shape mismatch: certainly different
         return EqualityResult(REFUTED, "shapes", sp.nan, str(exc))
     if isinstance(d, sp.MatrixBase):
+        L, R = _as_matrix(lhs), _as_matrix(rhs)
         hows: list[str] = []
-        for idx, e in enumerate(d):
-            ok, how, last, _ = simplify_to_zero(e, quick_refute=True)
-            if not ok:
-                r = idx // d.cols, idx % d.cols
-                point = find_counterexample(e)
-                if point is not None:
-                    return EqualityResult(REFUTED, how, last, f"entry {r}: {point}")
-                return EqualityResult(
-                    UNDETERMINED, how, last, f"entry {r} residual {sp.sstr(last)}"
-                )
-            hows.append(how)
-        how = max(set(hows), key=[n for n, _ in _strategies()].index) if hows else "exact"
+        for idx in range(len(d)):
+            r = idx // d.cols, idx % d.cols
+            res = decide_entry(L[idx], R[idx])
+            if res.status != EQUIVALENT:
+                if res.counterexample is not None:
+                    detail = f"entry {r}: {res.counterexample.describe()}"
+                    return EqualityResult(REFUTED, res.how, res.residual, detail)
+                detail = f"entry {r} residual {sp.sstr(res.residual)}"
+                return EqualityResult(UNDETERMINED, res.how, res.residual, detail)
+            hows.append(res.how)
+        names = [n for n, _ in strategies()]
+        how = max(set(hows), key=names.index) if hows else "exact"
         return EqualityResult(PROVEN, f"entrywise {how}", sp.zeros(*d.shape))
-    ok, how, last, trail = simplify_to_zero(d, quick_refute=True)
-    if ok:
-        return EqualityResult(PROVEN, how, sp.Integer(0), "", trail)
-    point = find_counterexample(d)
-    if point is not None:
-        return EqualityResult(REFUTED, how, last, point, trail)
-    return EqualityResult(UNDETERMINED, how, last, f"residual {sp.sstr(last)}", trail)
-
-
-# -- counterexamples ---------------------------------------------------------------------------
-_VALUES = [
-    sp.Rational(1, 3),
-    sp.Rational(-1, 2),
-    sp.Rational(2, 5),
-    sp.Integer(2),
-    sp.Rational(-3, 7),
-    sp.Rational(5, 4),
-    sp.Rational(1, 7),
-    sp.Integer(-3),
-    sp.Rational(3, 11),
-    sp.Rational(7, 5),
-    sp.Rational(-2, 3),
-    sp.Rational(1, 2),
-    sp.Integer(3),
-    sp.Rational(-5, 4),
-    sp.Rational(4, 9),
-]
-_POSITIVE = [v for v in _VALUES if v > 0]
-_INTS = [sp.Integer(v) for v in (2, 1, 3, 0, 5, -1, 4, -2)]
-
-
-def _candidates(s: sp.Symbol) -> list[sp.Expr]:
-    if s.is_integer:
-        return [
-            v for v in _INTS if (not s.is_positive or v > 0) and (not s.is_nonnegative or v >= 0)
-        ]
-    if s.is_positive:
-        return _POSITIVE
-    if s.is_nonnegative:
-        return [sp.Integer(0), *_POSITIVE]
-    if s.is_negative:
-        return [-v for v in _POSITIVE]
-    return _VALUES
-
-
-def _concretize(expr: Any) -> Any:
-    """Replace undefined functions f(a, b, ...) by a fixed generic polynomial so a residual that is
-    non-zero for *some* functions can be evaluated. A non-zero value shows the identity fails."""
-    applied = expr.atoms(AppliedUndef)
-    if not applied:
-        return expr
-    arity = {a.func: len(a.args) for a in applied}
-
-    def generic(fn: Any, n: int) -> sp.Lambda:
-        args = sp.symbols(f"_a1:{n + 1}")
-        seed = sum(ord(ch) for ch in fn.__name__) % 5 + 1
-        body = sp.Integer(seed) + sum(
-            ((i + seed) * a + sp.Rational(i, seed + 1) * a**2 + a**3 / (i + 2))
-            for i, a in enumerate(args, start=1)
+    res = decide_entry(lhs, rhs)
+    if res.status == EQUIVALENT:
+        return EqualityResult(PROVEN, res.how, sp.Integer(0), "", res.trail)
+    if res.counterexample is not None:
+        return EqualityResult(
+            REFUTED, res.how, res.residual, res.counterexample.describe(), res.trail
         )
-        return sp.Lambda(args, body)
-
-    return expr.subs({fn: generic(fn, n) for fn, n in arity.items()}).doit()
-
-
-def _fmt(v: Any) -> str:
-    try:
-        if v.is_Rational:
-            return sp.sstr(v)
-        return sp.sstr(sp.Float(v, 15))
-    except (TypeError, ValueError, AttributeError):
-        return sp.sstr(v)
-
-
-def counterexample_point(
-    d: Any, trials: int = 40
-) -> tuple[dict[sp.Symbol, sp.Expr], sp.Float] | None:
-    """A point (exact rational coordinates) where ``d`` is a finite real number clearly different from
-    0, with that value evaluated to 50 significant digits; ``None`` if the search finds none.
-
-    A value counts only if its magnitude exceeds 1e-30 (1e-10 when ``d`` holds floating-point numbers).
-    Undefined functions are first replaced by fixed generic polynomials (see ``_concretize``).
-    """
-    d = sp.sympify(d)
-    try:
-        d = _concretize(d)
-    except Exception:  # functions that cannot be made concrete: no counterexample from here
-        return None
-    syms = sorted(d.free_symbols, key=lambda s: s.name)
-    if not syms:
-        points: Iterable[dict[sp.Symbol, sp.Expr]] = [{}]
-    else:
-        pools = [_candidates(s) for s in syms]
-        points = (
-            {s: pools[i][(t * 7 + i * 3 + t // 5) % len(pools[i])] for i, s in enumerate(syms)}
-            for t in range(trials)
-        )
-    floor = sp.Float("1e-10") if d.atoms(sp.Float) else sp.Float("1e-30")
-    for pt in itertools.islice(points, trials):
-        try:
-            v = d.subs(pt).evalf(50) if pt else d.evalf(50)
-            if not v.is_number or v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-                continue
-            re, im = v.as_real_imag()
-            re, im = sp.Float(re, 50), sp.Float(im, 50)
-        except Exception:  # a point where the expression is undefined: try the next one
-            continue
-        if abs(im) <= sp.Float("1e-30") and abs(re) > floor:
-            return pt, re
-    return None
+    return EqualityResult(
+        UNDETERMINED, res.how, res.residual, f"residual {sp.sstr(res.residual)}", res.trail
+    )
 
 
 def find_counterexample(d: Any, trials: int = 40) -> str | None:
-    """:func:`counterexample_point` described in words, or ``None``."""
-    found = counterexample_point(d, trials)
-    if found is None:
-        return None
-    pt, value = found
-    where = ", ".join(f"{s}={_fmt(val)}" for s, val in pt.items()) or "constant"
-    return f"counterexample at {where}: left - right = {_fmt(value)}"
+    """A certain counterexample to ``d == 0`` described in words, or ``None``."""
+    found = numeric.search(d, 0, trials)
+    return found.describe() if found is not None else None
 
 
 def _sign_query(expr: sp.Expr, prop: str) -> bool | None:
@@ -493,7 +418,28 @@ def _sign_query(expr: sp.Expr, prop: str) -> bool | None:
         simpler = sp.simplify(expr)
         value = getattr(simpler, attr)
         if value is None and simpler.is_number:
-            v = simpler.evalf(50)
-            if v.is_real and abs(v) > sp.Float("1e-30"):
+            v = numeric.certain_value(simpler)
+            if v is not None and v != 0 and sp.im(v) == 0:
                 value = getattr(v, attr)
     return value
+
+
+_SIGN_TESTS: dict[str, Callable[[Any], bool]] = {
+    "positive": lambda v: v > 0,
+    "nonnegative": lambda v: v >= 0,
+    "negative": lambda v: v < 0,
+    "nonpositive": lambda v: v <= 0,
+    "zero": lambda v: v == 0,
+    "nonzero": lambda v: v != 0,
+}
+
+
+def _sign_counterexample(expr: sp.Expr, prop: str, trials: int = 40) -> str | None:
+    """A point where ``expr`` is certainly real and certainly violates ``prop`` (see
+    :mod:`dlstudy.symbolic.numeric`), described in words, or ``None``."""
+    found = numeric.sign_counterexample(expr, _SIGN_TESTS[prop], trials)
+    if found is None:
+        return None
+    pt, v = found
+    where = ", ".join(f"{k}={numeric.fmt(x)}" for k, x in pt.items()) or "constant"
+    return f"counterexample at {where}: value {numeric.fmt(v)} is not {prop}"

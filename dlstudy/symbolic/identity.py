@@ -1,81 +1,57 @@
 """Check a student's own identity ``LHS == RHS`` (``dlstudy verify --claim``).
 
-Proven when a chain of rewritings takes ``LHS - RHS`` to 0 (the chain is shown); refuted when a point
-with exact rational coordinates gives a non-zero difference evaluated to 50 digits; otherwise
-undetermined. The check runs in a forked child under a time limit.
+A thin layer over :mod:`dlstudy.symbolic.equivalence` (the engine): parsing and deciding both run in a
+forked child limited in CPU seconds. Proven when a chain of rewritings takes ``LHS - RHS`` to 0 (the
+chain is shown); refuted only at a point where both sides are real and certainly differ (exact, or
+30 guaranteed digits confirmed at 60); otherwise undetermined (exit 3), also when the limit is reached.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from dlstudy.symbolic.core import PROVEN, REFUTED, UNDETERMINED, prove_equal
-from dlstudy.symbolic.parser import parse_claim
+from dlstudy.symbolic import equivalence as eq
 
-EXIT_CODES = {PROVEN: 0, REFUTED: 1, UNDETERMINED: 3, "timeout": 3}
-
-
-def _evaluate(expr: Any) -> Any:
-    """Carry out derivatives, integrals, sums and limits the student wrote."""
-    return expr.doit() if hasattr(expr, "doit") else expr
+PROVEN, REFUTED, UNDETERMINED, TIMEOUT = "proven", "refuted", "undetermined", "timeout"
+EXIT_CODES = {PROVEN: 0, REFUTED: 1, UNDETERMINED: 3, TIMEOUT: 3}
+_STATUS = {eq.EQUIVALENT: PROVEN, eq.NOT_EQUIVALENT: REFUTED, eq.UNDETERMINED: UNDETERMINED}
 
 
-def decide(lhs: Any, rhs: Any) -> dict[str, Any]:
-    """Decide ``lhs == rhs``; returns plain data (strings) so it can cross a process boundary."""
-    import sympy as sp
+def check_claim(text: str, timeout: float = 10.0, assume: Sequence[str] = ()) -> dict[str, Any]:
+    """Parse (errors raise DlstudyError, exit 2) and decide within ``timeout`` CPU seconds.
 
-    L, Rv = _evaluate(lhs), _evaluate(rhs)
+    ``assume``: texts such as ``"s > 0"`` or ``"n integer"`` (see :func:`eq.parse_assumptions`)."""
+    from dlstudy.symbolic.sandbox import CPU_LIMIT, check_seconds
+
+    check_seconds(timeout)
+    assumptions = eq.parse_assumptions(assume)
+    v = eq.check_claim(text, assume=assumptions, cpu_seconds=timeout)
+    status = _STATUS[v.status]
+    if v.how == CPU_LIMIT:
+        status = TIMEOUT
     out: dict[str, Any] = {
-        "lhs": sp.sstr(lhs),
-        "rhs": sp.sstr(rhs),
-        "lhs_evaluated": sp.sstr(L),
-        "rhs_evaluated": sp.sstr(Rv),
-        "steps": [],
+        "claim": text,
+        "status": status,
+        "assumptions": {k: sorted(p) for k, p in assumptions.items()},
+        "lhs": v.lhs,
+        "rhs": v.rhs,
+        "lhs_evaluated": v.lhs_evaluated,
+        "rhs_evaluated": v.rhs_evaluated,
+        "steps": v.steps,
+        "how": v.how,
+        "cpu_seconds": v.cpu_seconds,
     }
-    pretty = lambda e: sp.pretty(e, use_unicode=True)  # noqa: E731
-    if isinstance(L, sp.MatrixBase):
-        entries = list(zip(L, Rv, strict=True))
-    else:
-        entries = [(L, Rv)]
-    status = PROVEN
-    for k, (a, b) in enumerate(entries):
-        res = prove_equal(a, b)
-        d = sp.sympify(a) - sp.sympify(b)
-        label = f"entry {k}: " if len(entries) > 1 else ""
-        out["steps"].append(
-            {"label": f"{label}left - right", "expr": sp.sstr(d), "pretty": pretty(d)}
-        )
-        out["steps"].append(
-            {
-                "label": f"{label}{res.how}",
-                "expr": sp.sstr(res.residual),
-                "pretty": pretty(res.residual),
-            }
-        )
-        if res.outcome == REFUTED:
-            out["counterexample"] = res.detail
-            status = REFUTED
-            break
-        if res.outcome == UNDETERMINED:
-            status = UNDETERMINED
-    out["status"] = status
+    if status == REFUTED:
+        out["counterexample"] = v.detail
+        if v.counterexample:
+            out["point"] = v.counterexample
+    elif v.detail:
+        out["reason"] = v.detail
+    if v.agreeing_points:
+        out["agreeing_points"] = v.agreeing_points
+    if v.error:
+        out["error"] = v.error
+    if v.unused_assumptions:
+        out["unused_assumptions"] = v.unused_assumptions
     return out
-
-
-def check_claim(text: str, timeout: float = 10.0) -> dict[str, Any]:
-    """Parse (errors raise DlstudyError, exit 2) and decide within ``timeout`` seconds."""
-    from dlstudy.symbolic.runner import run_with_limit
-
-    lhs, rhs = parse_claim(text)
-    try:
-        finished, result = run_with_limit(lambda: decide(lhs, rhs), timeout)
-    except RuntimeError as exc:  # sympy failed on this input: cannot decide
-        return {"claim": text, "status": UNDETERMINED, "error": str(exc), "steps": []}
-    if not finished:
-        return {
-            "claim": text,
-            "status": "timeout",
-            "steps": [],
-            "error": f"no decision within {timeout:g} s",
-        }
-    return {"claim": text, **result}

@@ -2,7 +2,13 @@
 
 No ``eval``, no ``sympify`` of the raw text: a small tokenizer and a precedence-climbing parser build sympy
 objects directly from a whitelist of names. Free names become real symbols. Bounds: input length, nesting
-depth, number literal size, and numeric exponents (so ``9**9**9**9`` is rejected, not computed).
+depth, number literal size, rational exponents (so ``9**9**9**9`` is rejected, not computed) and
+integer arguments of ``factorial``/``binomial``. Nothing here evaluates a non-rational number (checking
+``x**sin(exp(exp(20)))`` would cost as much as computing it): callers parse inside a CPU-limited child
+(:mod:`dlstudy.symbolic.equivalence`).
+
+The index of ``Sum(f, k, a, b)`` and ``Product(f, k, a, b)`` and every name in their bounds are
+integers (a sum from 1 to n has an integer n), wherever else they appear in the claim.
 
 Grammar (``^`` and ``**`` are the same, right-associative)::
 
@@ -30,6 +36,7 @@ MAX_DEPTH = 60
 MAX_EXPONENT = 1000  # |numeric exponent|
 MAX_DIGITS = 60  # digits in one number literal
 MAX_DIFF_ORDER = 20
+MAX_FACTORIAL = 1000  # integer arguments of factorial and binomial
 _HUGE = 10 ** (4 * MAX_DIGITS)
 
 _TOKEN = re.compile(
@@ -100,7 +107,17 @@ def _softmax(v: Any) -> sp.Matrix:
 
 
 def _relu(x: sp.Expr) -> sp.Expr:
-    return sp.Max(0, x)
+    return sp.Max(0, x, evaluate=False)
+
+
+def _unevaluated(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Build without evaluating: deciding the sign of ``sin(exp(exp(20)))`` inside ``Abs`` would cost
+    as much as computing it. ``doit()`` (inside the CPU-limited child) evaluates later."""
+
+    def build(*args: Any) -> Any:
+        return fn(*args, evaluate=False)
+
+    return build
 
 
 # name -> (builder, min args, max args)
@@ -120,17 +137,20 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "log": (sp.log, 1, 2),
     "ln": (sp.log, 1, 1),
     "sqrt": (sp.sqrt, 1, 1),
-    "Abs": (sp.Abs, 1, 1),
-    "abs": (sp.Abs, 1, 1),
-    "Max": (sp.Max, 1, 8),
-    "max": (sp.Max, 1, 8),
-    "Min": (sp.Min, 1, 8),
-    "min": (sp.Min, 1, 8),
-    "Heaviside": (sp.Heaviside, 1, 1),
-    "sign": (sp.sign, 1, 1),
+    "Abs": (_unevaluated(sp.Abs), 1, 1),
+    "abs": (_unevaluated(sp.Abs), 1, 1),
+    "Max": (_unevaluated(sp.Max), 1, 8),
+    "max": (_unevaluated(sp.Max), 1, 8),
+    "Min": (_unevaluated(sp.Min), 1, 8),
+    "min": (_unevaluated(sp.Min), 1, 8),
+    "Heaviside": (_unevaluated(sp.Heaviside), 1, 1),
+    "sign": (_unevaluated(sp.sign), 1, 1),
     "diff": (None, 2, 3),  # type: ignore[dict-item]  # handled specially
     "integrate": (None, 2, 4),  # type: ignore[dict-item]
+    "factorial": (sp.factorial, 1, 1),
+    "binomial": (sp.binomial, 2, 2),
     "Sum": (None, 4, 4),  # type: ignore[dict-item]
+    "Product": (None, 4, 4),  # type: ignore[dict-item]
     "limit": (None, 3, 3),  # type: ignore[dict-item]
 }
 CONSTANTS: dict[str, sp.Expr] = {
@@ -151,6 +171,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.symbols: dict[str, sp.Symbol] = dict(symbols or {})
+        self.integer_names: set[str] = set()  # Sum/Product indices and the names in their bounds
 
     # -- token helpers
     @property
@@ -219,15 +240,12 @@ class _Parser:
         return base
 
     def check_power(self, op: Token, base: Any, exponent: Any) -> None:
+        """Refuse rational exponents above MAX_EXPONENT (sympy would compute ``9**9**9`` at once).
+        Other exponents stay symbolic (``2**pi`` is not expanded), so they are not evaluated here."""
         if isinstance(exponent, sp.MatrixBase) or isinstance(base, sp.MatrixBase):
             raise _fail(self.text, op.pos, "powers of lists are not supported")
-        if exponent.is_number:
-            try:
-                big = bool(abs(exponent) > MAX_EXPONENT)
-            except TypeError:  # not comparable (e.g. complex): refuse rather than guess
-                big = True
-            if big:
-                raise _fail(self.text, op.pos, f"exponent too large (|exponent| ≤ {MAX_EXPONENT})")
+        if (exponent.is_Rational or exponent.is_Float) and abs(exponent) > MAX_EXPONENT:
+            raise _fail(self.text, op.pos, f"exponent too large (|exponent| ≤ {MAX_EXPONENT})")
 
     def apply(self, op: Token, fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
         try:
@@ -306,17 +324,44 @@ class _Parser:
                 return self.diff(name, args)
             if name.text == "integrate":
                 return self.integral(name, args)
-            if name.text == "Sum":
+            if name.text in ("Sum", "Product"):
                 var = self.variable(name, args[1])
-                return sp.Sum(args[0], (var, args[2], args[3]))
+                self.integer_names.add(var.name)
+                for bound in args[2:]:
+                    self.integer_names.update(s.name for s in bound.free_symbols)
+                build = sp.Sum if name.text == "Sum" else sp.Product
+                return build(args[0], (var, args[2], args[3]))
+            if name.text in ("factorial", "binomial"):
+                for a in args:
+                    if a.is_Integer and abs(a) > MAX_FACTORIAL:
+                        raise TypeError(f"integer arguments are limited to {MAX_FACTORIAL}")
             if name.text == "limit":
                 var = self.variable(name, args[1])
                 return sp.Limit(args[0], var, args[2])
             if name.text != "softmax" and any(isinstance(a, sp.MatrixBase) for a in args):
                 raise TypeError("expects numbers or expressions, not a list")
-            return fn(*args)
+            out = fn(*args)
         except (TypeError, ValueError) as exc:
             raise _fail(self.text, name.pos, f"{name.text}: {exc}") from None
+        if isinstance(out, sp.Basic) and out.is_Rational and max(abs(out.p), out.q) > _HUGE:
+            raise _fail(
+                self.text, name.pos, f"number too large (more than {4 * MAX_DIGITS} digits)"
+            )
+        return out
+
+    def integer_symbols(self, *exprs: Any) -> tuple[Any, ...]:
+        """``exprs`` with every Sum/Product index and bound name made an integer symbol (keeping its
+        sign assumptions)."""
+        if not self.integer_names:
+            return exprs
+        swap = {}
+        for name in self.integer_names:
+            old = self.symbols.get(name)
+            if old is None or old.is_integer:
+                continue
+            keep = {k: True for k in _SIGN_FACTS if old.assumptions0.get(k)}
+            swap[old] = sp.Symbol(name, real=True, integer=True, **keep)
+        return tuple(e.xreplace(swap) if swap else e for e in exprs)
 
     def variable(self, name: Token, v: Any) -> sp.Symbol:
         if not isinstance(v, sp.Symbol):
@@ -342,6 +387,9 @@ class _Parser:
         if len(args) == 4:
             return sp.Integral(args[0], (var, args[2], args[3]))
         return sp.Integral(args[0], var)
+
+
+_SIGN_FACTS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero")
 
 
 def _number(text: str) -> sp.Expr:
@@ -370,7 +418,7 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol] | None = None) 
         if p.tok.text in ("==", "="):
             raise _fail(text, p.tok.pos, "expected one expression, found an equation")
         raise _fail(text, p.tok.pos, f"unexpected {p.tok.text!r} after a complete expression")
-    return value
+    return p.integer_symbols(value)[0]
 
 
 def parse_claim(text: str, symbols: Mapping[str, sp.Symbol] | None = None) -> tuple[Any, Any]:
@@ -395,4 +443,5 @@ def parse_claim(text: str, symbols: Mapping[str, sp.Symbol] | None = None) -> tu
         raise DlstudyError("one side is a list and the other is not")
     if isinstance(lhs, sp.MatrixBase) and lhs.shape != rhs.shape:
         raise DlstudyError(f"the lists have different lengths ({lhs.rows} vs {rhs.rows})")
+    lhs, rhs = p.integer_symbols(lhs, rhs)
     return lhs, rhs

@@ -1,8 +1,9 @@
-"""Run claims in worker processes with a per-claim time limit.
+"""Run claims in worker processes with a per-claim CPU-time limit.
 
 Each claim runs in its own forked child (sympy and the catalogue are already imported by the parent, so a
-fork costs milliseconds). A claim that exceeds the limit is killed and reported as ``timeout``: a runaway
-sympy call can never hang the command. At most ``jobs`` children run at once.
+fork costs milliseconds). A claim that spends more than its CPU budget is stopped and reported as
+``timeout``: a runaway sympy call can never hang the command, and a loaded machine reaches the same
+statuses (the budget counts CPU seconds, not wall-clock seconds). At most ``jobs`` children run at once.
 """
 
 from __future__ import annotations
@@ -12,15 +13,25 @@ import multiprocessing as mp
 import pkgutil
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.symbolic import core
+from dlstudy.symbolic import core, sandbox
 from dlstudy.symbolic.core import CATALOGUE, ERROR, TIMEOUT, Check, Claim
 
-_CHAPTERS = ("foundations", "cnn", "sequence", "generative", "rl")
+_CHAPTERS = (
+    "foundations",
+    "cnn",
+    "cnn_layers",
+    "sequence",
+    "autoencoders",
+    "gan",
+    "autoregressive",
+    "rl",
+    "policy",
+)
 
 
 def load_catalogue() -> dict[str, Claim]:
@@ -83,22 +94,31 @@ def _result(
         "corrected": c.corrected,
         "verdict": c.verdict,
         "kind": c.kind,
+        "scope": c.scope,
         "expected": c.expected,
         "status": status,
         "seconds": round(seconds, 3),
         "assertions": assertions,
     }
-    if c.pair:
-        out["pair"] = c.pair
+    for key in ("case", "quote", "reading", "pair"):
+        if getattr(c, key):
+            out[key] = getattr(c, key)
     if error:
         out["error"] = error
     return out
 
 
-def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> dict[str, Any]:
-    """Run one claim in this process and describe the outcome as plain data."""
-    chk = Check(control=control)
-    t0 = time.perf_counter()
+def run_one(
+    c: Claim, *, control: bool = False, premise: int | None = None, render: str | None = None
+) -> dict[str, Any]:
+    """Run one claim in this process and describe the outcome as plain data.
+
+    ``control``: check the perturbed conclusions; ``premise``: break that premise (by index).
+    ``seconds`` are CPU seconds. An ``unclear`` entry runs nothing."""
+    if c.fn is None:
+        return _result(c, core.UNCLEAR, 0.0, [])
+    chk = Check(control=control, broken=premise)
+    t0 = time.process_time()
     error = ""
     try:
         c.fn(chk)
@@ -107,24 +127,71 @@ def run_one(c: Claim, *, control: bool = False, render: str | None = None) -> di
         chk.assertions.append(
             core.Assertion("claim function raised", ERROR, traceback.format_exc(limit=3))
         )
-    seconds = time.perf_counter() - t0
+    seconds = time.process_time() - t0
     want_refuted = (c.expected == core.REFUTED) != control
+    if premise is not None:
+        want_refuted = False
     status = core.status_of(chk.assertions, want_refuted)
+    if premise is not None and premise >= len(chk.premises):
+        status, error = ERROR, f"the claim has no premise {premise + 1}"
     assertions = [
         {"label": a.label, "outcome": a.outcome, "detail": a.detail} for a in chk.assertions
     ]
     out = _result(c, status, seconds, assertions, error)
+    out["premises"] = list(chk.premises)
     if render:
         out["steps"] = [{"label": lab, "expr": _render(e, render)} for lab, e in chk.steps]
     return out
 
 
-def _child(c: Claim, conn: Connection, controls: bool, render: str | None) -> None:
+def run_controls(c: Claim, res: dict[str, Any]) -> None:
+    """Add the controls of a claim to its result ``res``: ``control`` (the perturbed conclusion) and
+    ``premise_controls`` (one run per premise, that premise broken)."""
+    if c.fn is None:
+        return
+    res["control"] = run_one(c, control=True)
+    res["premise_controls"] = []
+    for i, label in enumerate(res.get("premises", [])):
+        r = run_one(c, premise=i)
+        res["premise_controls"].append(
+            {
+                "premise": label,
+                "status": r["status"],
+                "seconds": r["seconds"],
+                "assertions": r["assertions"],
+            }
+        )
+
+
+def controls_ok(r: dict[str, Any]) -> bool:
+    """Every control of ``r`` flipped: the perturbed conclusion reaches the opposite status, and every
+    broken premise makes the proof fail (refuted). Unclear entries have no controls."""
+    if r["expected"] == core.UNCLEAR:
+        return r["status"] == core.UNCLEAR
+    ctl = r.get("control")
+    want = core.PROVEN if r["expected"] == core.REFUTED else core.REFUTED
+    if not ctl or ctl["status"] != want:
+        return False
+    return all(p["status"] == core.REFUTED for p in r.get("premise_controls", []))
+
+
+def _child(c: Claim, conn: Connection, controls: bool, render: str | None, limit: float) -> None:
+    """A worker: the claim (and its controls) under one CPU-time budget."""
+    sandbox.limit_this_process(limit)
+    t0 = sandbox.cpu_used()
     try:
-        res = run_one(c, render=render)
-        if controls:
-            res["control"] = run_one(c, control=True)
+        try:
+            res = run_one(c, render=render)
+            if controls:
+                run_controls(c, res)
+        except sandbox.CPULimit:
+            spent = sandbox.cpu_used() - t0
+            res = _result(c, TIMEOUT, spent, [], f"exceeded the CPU limit of {limit:g} s")
+        sandbox.disarm()
+        res["cpu_seconds"] = round(sandbox.cpu_used() - t0, 3)
         conn.send(res)
+    except sandbox.CPULimit:  # the timer fired while sending: the parent sees the worker die
+        pass
     finally:
         conn.close()
 
@@ -137,37 +204,45 @@ def run_claims(
     controls: bool = False,
     render: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run claims, ``jobs`` at a time, each in a forked child killed after ``timeout`` seconds.
+    """Run claims, ``jobs`` at a time, each in a forked child limited to ``timeout`` CPU seconds.
 
-    With ``controls=True`` each result also holds ``"control"``: the run of the negative control (in the
-    same child, under the same limit). Results come back in the order of ``claims``.
+    The limit counts CPU time (:mod:`dlstudy.symbolic.sandbox`), so a loaded machine gives the same
+    statuses, only later. With ``controls=True`` each result also holds ``"control"`` (the negative
+    control: perturbed conclusions) and ``"premise_controls"`` (one run per broken premise), in the same
+    child under the same limit (see :func:`controls_ok`). Results come back in the order of
+    ``claims``.
     """
-    if timeout <= 0:
-        raise DlstudyError(f"--timeout must be positive, got {timeout}")
+    timeout = sandbox.check_seconds(timeout)
     if jobs < 1:
         raise DlstudyError(f"--jobs must be at least 1, got {jobs}")
     try:
         ctx = mp.get_context("fork")
-    except ValueError:  # no fork on this platform: run inline, without a time limit
-        return [
-            {
-                **run_one(c, render=render),
-                **({"control": run_one(c, control=True)} if controls else {}),
-            }
-            for c in claims
-        ]
+    except ValueError:  # no fork on this platform: run inline, without a limit
+        out = []
+        for c in claims:
+            res = run_one(c, render=render)
+            if controls:
+                run_controls(c, res)
+            out.append(res)
+        return out
+    from dlstudy.symbolic.equivalence import warm_up
+
+    warm_up()  # the workers inherit sympy's lazily imported modules and caches
     pending = list(claims)
     running: dict[str, tuple[Any, Connection, float, Claim]] = {}
     results: dict[str, dict[str, Any]] = {}
+    wall = sandbox.backstop(timeout)
     while pending or running:
         while pending and len(running) < jobs:
             c = pending.pop(0)
             reader, writer = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(c, writer, controls, render), daemon=True)
+            proc = ctx.Process(
+                target=_child, args=(c, writer, controls, render, timeout), daemon=True
+            )
             proc.start()
             writer.close()
             running[c.id] = (proc, reader, time.monotonic(), c)
-        deadline = min(t0 for _, _, t0, _ in running.values()) + timeout
+        deadline = min(t0 for _, _, t0, _ in running.values()) + wall
         ready = wait(
             [r for _, r, _, _ in running.values()], timeout=max(0.0, deadline - time.monotonic())
         )
@@ -177,49 +252,18 @@ def run_claims(
                 try:
                     results[cid] = reader.recv()
                 except (EOFError, OSError):
-                    results[cid] = _result(c, ERROR, now - t0, [], "worker process died")
-            elif now - t0 >= timeout:
+                    proc.join(1.0)
+                    why = sandbox.died(proc.exitcode, timeout)
+                    status = TIMEOUT if why.status == sandbox.CPU_LIMIT else ERROR
+                    results[cid] = _result(c, status, now - t0, [], why.error)
+            elif now - t0 >= wall:
                 proc.kill()
-                results[cid] = _result(c, TIMEOUT, timeout, [], f"exceeded the {timeout:g} s limit")
+                results[cid] = _result(c, ERROR, now - t0, [], sandbox.died(None, timeout).error)
             else:
                 continue
+            if proc.is_alive():
+                proc.kill()
             proc.join()
             reader.close()
             del running[cid]
     return [results[c.id] for c in claims]
-
-
-def run_with_limit(fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
-    """Run ``fn()`` in a forked child; ``(True, value)`` or ``(False, None)`` on timeout/crash."""
-    try:
-        ctx = mp.get_context("fork")
-    except ValueError:
-        return True, fn()
-    reader, writer = ctx.Pipe(duplex=False)
-
-    def target() -> None:
-        try:
-            writer.send(("ok", fn()))
-        except Exception as exc:
-            writer.send(("error", f"{type(exc).__name__}: {exc}"))
-        finally:
-            writer.close()
-
-    proc = ctx.Process(target=target, daemon=True)
-    proc.start()
-    writer.close()
-    try:
-        if reader.poll(timeout):
-            try:
-                tag, value = reader.recv()
-            except (EOFError, OSError):
-                return False, None
-            if tag == "error":
-                raise RuntimeError(value)
-            return True, value
-        return False, None
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        reader.close()
