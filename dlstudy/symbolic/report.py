@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dlstudy.output import console, print_json
+from dlstudy.output import console, err_console, print_json
 
 _STYLE = {
     "proven": "green",
