@@ -91,7 +91,9 @@ def check_output(path: Path, suffixes: Sequence[str], what: str) -> Path:
     """``path`` if it can be written as ``what`` (its suffix one of ``suffixes``, its folder there
     and writable, not itself a folder), else the domain error (exit 2, one line)."""
     if path.suffix.lower() not in suffixes:
-        wanted = " or ".join(suffixes)
+        wanted = (
+            suffixes[0] if len(suffixes) == 1 else ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
+        )
         got = f"'{path.suffix}'" if path.suffix else "no extension"
         raise DlstudyError(f"{what} goes to a {wanted} file; '{path}' has {got}")
     if path.is_dir():
@@ -99,8 +101,14 @@ def check_output(path: Path, suffixes: Sequence[str], what: str) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise DlstudyError(f"cannot write '{path}': the folder '{folder}' does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if path.exists() and not os.access(path, os.W_OK):
         raise DlstudyError(f"cannot write '{path}': permission denied")
+    try:  # a real probe: permissions, a read-only file system, /proc (before any work is done)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise DlstudyError(f"cannot write '{path}': {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(probe)
     return path
 
 
