@@ -5,9 +5,9 @@ lines ``⎡ 1  2 ⎤ / ⎣ 3  4 ⎦``. :func:`blocks` splits such a text into pr
 entries as the renderer wrote them) and preformatted blocks (an MDP's transition table, a layer
 list). The exports turn the grids into MathML tables (the worksheet) or TeX ``bmatrix`` (Anki and
 Moodle, shown by MathJax) and escape everything else: HTML-escaped, control characters shown as
-visible escapes (:func:`dlstudy.bank.render.safe`), and the characters MathJax or Moodle's cloze
-syntax would read kept from being read: a word joiner (U+2060) after ``\\`` and ``$`` (MathJax sees
-the decoded text), ``{`` and ``}`` as character references (the cloze parser reads the source).
+visible escapes (:func:`dlstudy.bank.render.safe`), and what MathJax or Moodle's cloze syntax would
+read disarmed: a word joiner (U+2060) after ``\\`` and ``$`` (MathJax reads the decoded text), ``{``
+and ``}`` as character references (the cloze parser reads the source).
 
 Answers are rendered from the reference values themselves, never re-read from text: entries to 6
 significant digits as ``dlstudy bank show`` prints them.

@@ -289,8 +289,8 @@ def md_text(text: str) -> str:
                 flush()
         elif kind == "grid":
             flush()
-            after = md_escape(value.after) if value.after else ""
-            out.append("$$\n" + tex_matrix(value.rows) + "\n$$" + (f"\n{after}" if after else ""))
+            # punctuation after a matrix ("K = [...].") goes inside the display, as in print
+            out.append("$$\n" + tex_matrix(value.rows) + value.after + "\n$$")
         else:
             flush()
             out.append(_fence(value))
