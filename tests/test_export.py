@@ -24,8 +24,7 @@ from dlstudy.app import app
 from dlstudy.cli import load_commands
 from tests.conftest import dlstudy_cmd, subprocess_env
 
-load_commands(["bank"])
-load_commands(["check"])
+load_commands(["bank"])  # (check is registered by the test that uses it)
 load_commands(["export"])
 
 RUNNER = CliRunner()
@@ -405,6 +404,7 @@ def test_sheet_html_is_self_contained_printable_and_its_key_is_the_reference(out
 
 def test_key_entries_grade_with_dlstudy_check(outdir: Path) -> None:
     """Under its ID:SEED, a key's answer is what ``dlstudy check`` grades right."""
+    load_commands(["check"])
     path = sheet(outdir, "few.html", "--n", "40", "--seed", "3", "--key-only")
     root = ET.fromstring(path.read_bytes())
     assert not [s for s in root.iter("section") if s.get("class") == "question"]
