@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from dlstudy.export import Item, built, write_output
-from dlstudy.export.markup import answer_html, esc, html_text, mathjax_matrix, mistakes, options
+from dlstudy.export.markup import (
+    answer_html,
+    esc,
+    html_text,
+    mathjax_inline_matrix,
+    mathjax_matrix,
+    mistakes,
+    options,
+)
 
 DECK = "dlstudy"
 MODEL_NAME = "dlstudy question"
@@ -75,10 +83,7 @@ def model() -> Any:
 def note_fields(q: Any, section_title: str) -> list[str]:
     """The fields of a question's note, in the order of :data:`FIELDS` (HTML)."""
     opts = "".join(f"<div>{letter}) {esc(text)}</div>" for letter, text in options(q))
-    wrong = "".join(
-        f"<li>{esc(message)}" + (f" (gives {esc(value)})" if value else "") + "</li>"
-        for message, value in mistakes(q)
-    )
+    wrong = "".join(f"<li>{m.html(mathjax_inline_matrix)}</li>" for m in mistakes(q))
     return [
         esc(q.ref),
         esc(section_title),

@@ -127,12 +127,20 @@ def tex_matrix(rows: list[list[str]]) -> str:
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
-def mathjax_matrix(rows: list[list[str]]) -> str:
-    """A matrix as display math for MathJax (Anki, Moodle): ``\\[ … \\]``, HTML-escaped."""
-    return html.escape(r"\[" + tex_matrix(rows) + r"\]", quote=False)
+def mathjax_matrix(rows: list[list[str]], after: str = "") -> str:
+    """A matrix as display math for MathJax (Anki, Moodle): ``\\[ … \\]``, HTML-escaped, with the
+    punctuation ``after`` it inside (``K = [ … ].``)."""
+    tail = re.sub(r"[^.,;:]", "", after)
+    return html.escape(r"\[" + tex_matrix(rows) + tail + r"\]", quote=False)
 
 
-def mathml_matrix(rows: list[list[str]], display: str = "block") -> str:
+def mathjax_inline_matrix(rows: list[list[str]], after: str = "") -> str:
+    """A matrix as inline math for MathJax: ``\\( … \\)`` (inside a sentence)."""
+    tail = re.sub(r"[^.,;:]", "", after)
+    return html.escape(r"\(" + tex_matrix(rows) + tail + r"\)", quote=False)
+
+
+def mathml_matrix(rows: list[list[str]], after: str = "", display: str = "block") -> str:
     """A matrix (or a row vector: one row) as a MathML table in square brackets (drawn by the CSS
     of :data:`BRACKET_CSS`)."""
     cells = []
@@ -141,8 +149,9 @@ def mathml_matrix(rows: list[list[str]], display: str = "block") -> str:
         cells.append(f"<mtr>{tds}</mtr>")
     # the brackets are the table's CSS borders (class "bracket"): a stretchy <mo>[</mo> needs a
     # math font, which a printer's machine may lack
+    tail = "".join(f"<mo>{c}</mo>" for c in after if c in ".,;:")
     return (
-        f'<math display="{display}"><mtable class="bracket">' + "".join(cells) + "</mtable></math>"
+        f'<math display="{display}"><mtable class="bracket">{"".join(cells)}</mtable>{tail}</math>'
     )
 
 
@@ -166,9 +175,13 @@ def _mathml_cell(cell: str) -> str:
 # -- texts as HTML --------------------------------------------------------------------------------------
 
 
-def html_text(text: str, matrix: Callable[[list[list[str]]], str]) -> str:
+#: Renders a matrix (rows of entry texts, and punctuation after it) as markup.
+MatrixMarkup = Callable[..., str]
+
+
+def html_text(text: str, matrix: MatrixMarkup) -> str:
     """``text`` (a prompt or a worked solution) as HTML: prose lines joined by ``<br/>`` with their
-    indentation kept, grids through ``matrix``, indented blocks as ``<pre>``."""
+    indentation kept, grids through ``matrix(rows, after)``, indented blocks as ``<pre>``."""
     parts: list[str] = []
     line_run: list[str] = []
 
@@ -184,8 +197,7 @@ def html_text(text: str, matrix: Callable[[list[list[str]]], str]) -> str:
             line_run.append(indent + esc(stripped))
         elif kind == "grid":
             flush()
-            after = f'<span class="after">{esc(value.after)}</span>' if value.after else ""
-            parts.append(f'<div class="matrix">{matrix(value.rows)}{after}</div>')
+            parts.append(f'<div class="matrix">{matrix(value.rows, value.after)}</div>')
         else:
             flush()
             parts.append('<pre class="block">' + esc("\n".join(value)) + "</pre>")
@@ -211,7 +223,7 @@ def answer_rows(question: Any) -> list[list[str]] | None:
     return None
 
 
-def answer_html(question: Any, matrix: Callable[[list[list[str]]], str]) -> str:
+def answer_html(question: Any, matrix: MatrixMarkup) -> str:
     """The reference answer as HTML: a vector or matrix through ``matrix``, else the bank's text."""
     rows = answer_rows(question)
     if rows is not None:
@@ -224,22 +236,41 @@ def precision_note(question: Any) -> str:
     return question.precision.words if question.precision is not None else ""
 
 
-def mistakes(question: Any) -> list[tuple[str, str]]:
-    """The named misconceptions of a question as (what the student did wrong, the value it gives:
-    a number or vector on one line, an expression, or ``""``)."""
+@dataclass
+class Mistake:
+    """A named misconception: what the student did wrong, the value it gives on one line (a number,
+    a vector, an expression; ``""`` for a choice, whose wrong option is the message's subject) and,
+    for a matrix, its rows of entry texts."""
+
+    message: str
+    shown: str
+    rows: list[list[str]] | None = None
+
+    def html(self, matrix: MatrixMarkup) -> str:
+        """``message (gives value)`` as HTML, a matrix through ``matrix``."""
+        if self.rows is not None:
+            return f"{esc(self.message)} (gives {matrix(self.rows)})"
+        return esc(self.message) + (f" (gives {esc(self.shown)})" if self.shown else "")
+
+
+def mistakes(question: Any) -> list[Mistake]:
+    """The named misconceptions of a question (:class:`Mistake`)."""
     out = []
     for m in question.expected.mistakes:
         value = getattr(m, "value", None)
         node = getattr(m, "node", None)
+        rows = None
         if node is not None:
             from dlstudy.answers.expr import to_text
 
             shown = to_text(node)
         elif value is None or isinstance(value, str):
-            shown = ""  # a choice: the wrong option is the message's subject
+            shown = ""
         else:
             shown = render.inline(value, digits=6)
-        out.append((clean(m.message), clean(shown)))
+            if render.is_matrix(value) and len(value) > 1:
+                rows = [[cell_text(v) for v in row] for row in value]
+        out.append(Mistake(clean(m.message), clean(shown), rows))
     return out
 
 

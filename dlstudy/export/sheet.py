@@ -11,8 +11,8 @@ solution: after a page break (``--key``) or alone (``--key-only``, e.g. into a s
 
 HTML is one self-contained file for the browser and the printer: inline CSS with print rules (a page
 break before the key, no question or matrix cut across pages), matrices and vectors as MathML tables,
-no script and nothing loaded from the network. Markdown writes math as ``$…$`` and ``$$…$$`` (TeX
-``bmatrix``), which GitHub renders.
+no script and nothing loaded from the network. Markdown writes matrices as ``$$…$$`` displays and,
+inline, as GitHub's ``$`…`$`` (TeX ``bmatrix``), which GitHub renders.
 """
 
 from __future__ import annotations
@@ -136,7 +136,6 @@ h3 { font-size: 1.05em; margin: 0 0 0.4em; }
 .question { padding: 0.6em 0 0.4em; border-top: 1px solid #ddd;
             break-inside: avoid; page-break-inside: avoid; }
 .matrix { margin: 0.35em 0 0.35em 2em; break-inside: avoid; page-break-inside: avoid; }
-.matrix math, .matrix .after { display: inline-block; vertical-align: middle; }
 math { break-inside: avoid; page-break-inside: avoid; }
 pre.block { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.9em;
             margin: 0.3em 0 0.3em 2em; white-space: pre-wrap; break-inside: avoid; page-break-inside: avoid; }
@@ -187,16 +186,13 @@ def _question_html(sheet: Sheet, k: int, item: Item, q: Any) -> str:
     return "\n".join(parts)
 
 
-def _inline_matrix(rows: list[list[str]]) -> str:
-    return mathml_matrix(rows, display="inline")
+def _inline_matrix(rows: list[list[str]], after: str = "") -> str:
+    return mathml_matrix(rows, after, display="inline")
 
 
 def _key_html(k: int, q: Any) -> str:
     note = f' <span class="precision">({_h(q.precision.words)})</span>' if q.precision else ""
-    wrong = "".join(
-        f"<li>{_h(message)}" + (f" (gives {_h(value)})" if value else "") + "</li>"
-        for message, value in mistakes(q)
-    )
+    wrong = "".join(f"<li>{m.html(_inline_matrix)}</li>" for m in mistakes(q))
     answer = json.dumps(q.answer, ensure_ascii=False)
     return "\n".join(
         [
@@ -330,9 +326,13 @@ def render_markdown(sheet: Sheet, questions: list[tuple[Item, Any]]) -> str:
         out += [md_escape(CHECK_LINE), ""]
         for k, (_, q) in enumerate(questions, 1):
             out += [f"### {k}. `{q.ref}` {md_escape(q.template.title)}", "", _md_answer(q), ""]
-            for message, value in mistakes(q):
-                shown = f" (gives {md_escape(value)})" if value else ""
-                out.append(f"- Mistake: {md_escape(message)}{shown}")
+            for m in mistakes(q):
+                if m.rows is not None:
+                    # $`…`$: GitHub's inline math that Markdown never touches (the \\ of a row)
+                    shown = f" (gives $`{tex_matrix(m.rows)}`$)"
+                else:
+                    shown = f" (gives {md_escape(m.shown)})" if m.shown else ""
+                out.append(f"- Mistake: {md_escape(m.message)}{shown}")
             if q.expected.mistakes:
                 out.append("")
             out += ["**Worked solution**", "", md_text(q.solution_text()), ""]
