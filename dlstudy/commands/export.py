@@ -39,7 +39,10 @@ def _done(as_json: bool, path: Path, fmt: str, questions: int, size: int, **extr
     from rich.markup import escape
 
     plural = "s" if questions != 1 else ""
-    console().print(f"wrote {escape(str(path))}: {questions} question{plural} ({size:,} bytes)")
+    seed = f", seed {extra['seed']}" if "seed" in extra else ""
+    console().print(
+        f"wrote {escape(str(path))}: {questions} question{plural}{seed} ({size:,} bytes)"
+    )
 
 
 def _variant_export(fmt, out, section, difficulty, variants, seed, bank, as_json) -> None:
