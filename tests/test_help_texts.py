@@ -25,7 +25,9 @@ from tests.conftest import dlstudy_cmd, subprocess_env
 
 def _commands() -> list[tuple[list[str], Any]]:
     """(path, command) for the root, every command and every subcommand (click objects)."""
-    import dlstudy.cli  # noqa: F401 (registers the commands)
+    from dlstudy.cli import load_commands
+
+    load_commands([])  # every command (the CLI registers only the one it runs)
 
     root = typer.main.get_command(app)
     out: list[tuple[list[str], Any]] = [([], root)]

@@ -26,8 +26,7 @@ def check(
 ) -> None:
     """Check your answer to a question: how it was read, right or wrong, the mistake if recognised.
 
-    Exit 0 right, 1 wrong, 2 not counted: input that cannot be read, or a rounded value with fewer
-    digits than the question asks (asked again in the quiz, never counted as wrong).
+    Exit 0 right, 1 wrong, 2 not counted: input that cannot be read, or a rounded value with fewer digits than the question asks (asked again in the quiz, never counted as wrong).
 
     Example:  dlstudy check cnn.corr-valid:3 --answer "-2 0 -1; 0 3 0; 1 -2 -4"
     """

@@ -29,10 +29,7 @@ def exam(
 ) -> None:
     """A timed mock exam, graded at the end with the solutions of the questions missed.
 
-    No feedback until the end. The time left is shown at every prompt, with a warning at 5 and at 1
-    minute left; the answer being typed when the time runs out is submitted. b (back) and goto N
-    revisit a question (a new answer replaces the old), flag marks one; after the last question, on q
-    and on Ctrl-C an overview asks before handing in (a second Ctrl-C hands in).
+    No feedback until the end. The time left is shown at every prompt, with a warning at 5 and at 1 minute left; the answer being typed when the time runs out is submitted. b (back) and goto N revisit a question (a new answer replaces the old), flag marks one; after the last question, on q and on Ctrl-C an overview asks before handing in (a second Ctrl-C hands in).
 
     Example:  dlstudy exam --minutes 20 --n 8
     """

@@ -33,8 +33,7 @@ def quiz(
 ) -> None:
     """Quiz yourself: randomized questions with feedback, hints (?) and worked solutions (s).
 
-    Every answer is saved at once; q, Ctrl-D or the end of piped input stop with progress kept.
-    In a terminal, after a wrong answer: n asks another variant of the same question.
+    Every answer is saved at once; q, Ctrl-D or the end of piped input stop with progress kept. In a terminal, after a wrong answer: n asks another variant of the same question.
 
     Example:  dlstudy quiz --section convolution --n 5
     """

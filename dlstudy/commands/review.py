@@ -36,9 +36,7 @@ def review(
 ) -> None:
     """Spaced review (FSRS) of the question templates due, and new ones (the exam plan's share).
 
-    One FSRS card per template, rated from what happened: wrong or solution shown: Again; right
-    after hints: Hard; right: Good; a fast right answer on a difficulty-1 template: Easy. Each answer
-    says when its template comes back.
+    One FSRS card per template, rated from what happened: wrong or solution shown: Again; right after hints: Hard; right: Good; a fast right answer on a difficulty-1 template: Easy. Each answer says when its template comes back.
 
     Example:  dlstudy review --limit 10
     """

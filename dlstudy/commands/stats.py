@@ -27,9 +27,7 @@ def stats(
 ) -> None:
     """Your progress: accuracy and mastery per section, your named mistakes, dated session scores.
 
-    Mastery is the predicted chance of a right answer on the exam date (dlstudy plan), or in 7 days:
-    the FSRS recall of each template then, times your accuracy on it shrunk toward the section's
-    (Laplace prior); templates never practised count 0.
+    Mastery is the predicted chance of a right answer on the exam date (dlstudy plan), or in 7 days: the FSRS recall of each template then, times your accuracy on it shrunk toward the section's (Laplace prior); templates never practised count 0.
 
     Example:  dlstudy stats --export progress.csv
     """
