@@ -96,7 +96,8 @@ class Expected:
     ``size``: the answer is the side of a square (``7×7``, ``(7, 7)`` read as 7). ``rtol``/``atol``:
     a plain tolerance instead of a precision (only when given and ``precision`` is ``None``).
     ``domain``: symbol → (low, high) of an expression answer: its random points are drawn there, and
-    a low end ≥ 0 makes the symbol positive for the symbolic check (a standard deviation σ > 0)."""
+    a low end ≥ 0 makes the symbol positive for the symbolic check (a standard deviation σ > 0), a
+    high end ≤ 0 negative."""
 
     kind: str
     answer: Any
@@ -485,9 +486,13 @@ def _grade_expression(expected: Expected, text: str, symbolic: bool = True) -> G
         if not symbolic:
             how = f"equivalent at {N_POINTS} random points; not checked symbolically"
             return Grade(True, reading.read_as, f"correct ({how})", score=1.0)
-        positive = [s for s, (low, _high) in domain.items() if low >= 0]
         check = engine_check(
-            expected.expression, reading.value, symbols, positive, cpu_seconds=SYMBOLIC_SECONDS
+            expected.expression,
+            reading.value,
+            symbols,
+            positive=[s for s, (low, _high) in domain.items() if low >= 0],
+            negative=[s for s, (_low, high) in domain.items() if high <= 0],
+            cpu_seconds=SYMBOLIC_SECONDS,
         )
         if check.status == "equivalent":
             return Grade(

@@ -90,9 +90,11 @@ def engine_check(
     symbols: Iterable[str],
     positive: Iterable[str] = (),
     cpu_seconds: float = 2.0,
+    negative: Iterable[str] = (),
 ) -> Check:
     """Decide ``expected == given`` for every real value of ``symbols`` (those in ``positive`` are
-    positive) with the equivalence engine, in a child limited to ``cpu_seconds`` CPU seconds."""
+    positive, those in ``negative`` negative) with the equivalence engine, in a child limited to
+    ``cpu_seconds`` CPU seconds."""
     from dlstudy.symbolic.equivalence import NOT_EQUIVALENT, UNDETERMINED, check_pair
 
     order = sorted(set(symbols))
@@ -105,6 +107,7 @@ def engine_check(
     if max(len(left), len(right)) > _MAX_CLAIM_CHARS:
         return Check(UNDETERMINED)
     assume = {names[s]: {"positive"} for s in positive if s in names}
+    assume.update({names[s]: {"negative"} for s in negative if s in names})
     try:
         verdict = check_pair(left, right, assume=assume, cpu_seconds=cpu_seconds)
     except DlstudyError:  # the claim parser's own limits: no proof, the random points decide

@@ -9,8 +9,8 @@ bank's tests run ``check_derivation`` on every template and several seeds), and 
 notes' notation (``σ``, ``γ``, ``·``, ``−``, ``x²``, ``∂/∂x``, ``Σ``).
 
 ``domain = { s = [0.2, 3] }`` draws the named symbols' random test points from that interval (a
-standard deviation, a probability); a low end ≥ 0 also makes the symbol positive for the symbolic
-check of an answer. Pure text processing: no sympy here except in :func:`problems` (``bank lint``).
+standard deviation, a probability); a low end ≥ 0 also makes the symbol positive (a high end ≤ 0
+negative) for the symbolic check of an answer and of the derivation (:func:`assumptions`). Pure text processing: no sympy here except in :func:`problems` (``bank lint``).
 """
 
 from __future__ import annotations
@@ -84,6 +84,12 @@ def parse_fields(
             continue
         domain[name] = (float(interval[0]), float(interval[1]))
     return derivation, domain
+
+
+def assumptions(domain: dict[str, tuple[float, float]]) -> list[str]:
+    """The ``--assume`` texts a domain implies: ``["s > 0"]`` for ``s = [0.2, 3]``."""
+    out = [f"{name} > 0" for name, (low, _high) in domain.items() if low >= 0]
+    return out + [f"{name} < 0" for name, (_low, high) in domain.items() if high <= 0]
 
 
 def claim_lines(lines: list[str], values: dict[str, Any]) -> list[str]:
