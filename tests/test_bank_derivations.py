@@ -113,6 +113,13 @@ def test_derivations_are_shown_in_the_notes_notation() -> None:
     assert "**" not in text and "diff(" not in text
 
 
+def test_bank_show_json_carries_the_derivation_as_derive_reads_it() -> None:
+    q = template("derivations.truncated-return").instantiate(3)
+    data = q.to_json()
+    assert data["derivation"][0].startswith("Sum(gamma**k*r, k, 0, (")
+    assert "derivation" not in template("rf_params.conv-params").instantiate(0).to_json()
+
+
 def test_a_placeholder_after_a_letter_completes_a_name() -> None:
     t = template("derivations.softmax-ce-gradient")
     for seed in range(6):

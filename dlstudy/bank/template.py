@@ -610,6 +610,8 @@ class Question:
         }
         if self.options:
             out["options"] = self.options
+        if self.template.derivation:  # lines `dlstudy derive -` reads back
+            out["derivation"] = derivation.claim_lines(self.template.derivation, self.values)
         if self.precision is not None:
             out["precision"] = self.precision.to_json()
         return out
