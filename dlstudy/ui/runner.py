@@ -214,7 +214,7 @@ class Runner:
         if (
             first is None
             or not first.strip()
-            or item.question.kind != "expression"
+            or getattr(item.question, "kind", None) != "expression"
             or self.session.is_command(first)
         ):
             return first
@@ -336,7 +336,7 @@ class Runner:
         if s.feedback:
             self._leech(item)
         render.question(self.console, s, item)
-        if item.question.kind == "expression":
+        if getattr(item.question, "kind", None) == "expression":
             render.notice(
                 self.console,
                 "You may write your working over several lines, one expression per line: "
