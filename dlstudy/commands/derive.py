@@ -13,7 +13,9 @@ EPILOG = (
     "One expression per line in the language of verify --claim; blank lines and # comments are "
     "ignored. Each line is checked equal to the line before. A line '= E' continues the line before; "
     "a relation 'L = R' is checked as an equation, L against the line before, and R is carried on. "
-    "The first line is the starting point.\n\n"
+    "The first line is the starting point. For the first wrong step: a counterexample (the "
+    "symbols' values and both sides) and the likely slip (a sign, a missing 1/2 or factor, a "
+    "dropped chain-rule factor, exchanged symbols, a dropped term).\n\n"
     "Examples:\n\n"
     "  dlstudy derive steps.txt\n\n"
     "  printf 'diff(x*exp(x), x)\\nexp(x) + x*exp(x)\\n' | dlstudy derive -\n\n"
@@ -28,7 +30,7 @@ EPILOG = (
 def derive(
     file: str = typer.Argument(
         None,
-        metavar="[FILE]",
+        metavar="FILE",
         help="The derivation: a file, '-' for stdin; none: a prompt (stdin when it is piped).",
         show_default=False,
     ),
@@ -43,8 +45,7 @@ def derive(
     ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Check a derivation line by line: ✓ / ✗ / ? per step, and for the first wrong step a
-    counterexample and the likely slip (a sign, a missing 1/2, a dropped chain-rule factor, ...)."""
+    """Check a derivation line by line: where does it go wrong, and what is the likely slip?"""
     from dlstudy.symbolic.derive_report import run
 
     raise typer.Exit(run(file, assume=assume or (), timeout=timeout, as_json=json_))

@@ -461,7 +461,7 @@ class Checker:
             if r.verdict.counterexample is not None:
                 step.counterexample = {**r.verdict.counterexample, "compared": r.compared}
         else:
-            step.compared = PREVIOUS if previous is not None else SIDES
+            step.compared = PREVIOUS if previous is not None else ""
             why = outcome.error or "the check did not finish"
             if outcome.status == sandbox.FAILED:
                 why = f"sympy could not process the expressions ({why})"

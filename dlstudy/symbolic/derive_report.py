@@ -117,9 +117,10 @@ def show_step(out: Console, step: dv.Step, before: int | None, first_wrong: bool
             if step.slip:
                 out.print(Text(f"{pad}likely slip: {step.slip}", style="bold"), soft_wrap=True)
     elif step.status == dv.UNDETERMINED:
-        where = "its two sides" if step.compared == dv.SIDES else f"line {before}"
+        where = {dv.SIDES: " against its two sides", dv.PREVIOUS: f" against line {before}"}
         reason = step.detail or "neither proven nor refuted"
-        out.print(Text(f"{pad}not decided against {where}: {reason}", style="dim"), soft_wrap=True)
+        said = f"{pad}not decided{where.get(step.compared, '')}: {reason}"
+        out.print(Text(said, style="dim"), soft_wrap=True)
 
 
 def summary(out: Console, d: dv.Derivation) -> None:
