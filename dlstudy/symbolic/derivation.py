@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,9 +229,21 @@ def _names_job(numbered: Sequence[tuple[int, str]], assume: eq.Assumptions) -> l
     return sorted(names)
 
 
+_LOCATED = re.compile(r"line (\d+), column (\d+): (.*)", re.S)
+
+
 def _limited(job: Any, cpu_seconds: float) -> sandbox.Outcome:
+    """Run ``job`` in the limited child; an unreadable line comes back as :class:`DerivationError`."""
     eq.warm_up()
-    return sandbox.run_limited(job, cpu_seconds)
+    try:
+        return sandbox.run_limited(job, cpu_seconds)
+    except DerivationError:
+        raise
+    except DlstudyError as exc:  # the child's error crosses the pipe as the base class
+        m = _LOCATED.fullmatch(exc.message)
+        if m is None:
+            raise
+        raise DerivationError(int(m[1]), int(m[2]), m[3], exc.detail) from None
 
 
 # -- the likely slip ----------------------------------------------------------------------------
@@ -279,6 +291,32 @@ def _swaps(symbols: Iterable[sp.Symbol]) -> list[tuple[str, dict[Any, Any]]]:
     return out
 
 
+_SIGMOID = sp.Function("sigmoid")
+
+
+def _shown(e: Any) -> str:
+    """``e`` as text, with 1/(1 + exp(-u)) written sigmoid(u) as the student typed it."""
+
+    def is_sigmoid(n: Any) -> bool:
+        return (
+            isinstance(n, sp.Pow)
+            and n.exp == -1
+            and isinstance(n.base, sp.Add)
+            and len(n.base.args) == 2
+            and 1 in n.base.args
+            and any(isinstance(a, sp.exp) for a in n.base.args)
+        )
+
+    def sigmoid(n: Any) -> Any:
+        (inner,) = next(a for a in n.base.args if isinstance(a, sp.exp)).args
+        return _SIGMOID(-inner)
+
+    try:
+        return sp.sstr(e.replace(is_sigmoid, sigmoid))
+    except Exception:  # a form replace cannot handle: the plain text
+        return sp.sstr(e)
+
+
 def _factor_words(c: Any) -> str:
     if c == 2:
         return "a missing factor 1/2: {this} is 2 × {that}"
@@ -287,10 +325,18 @@ def _factor_words(c: Any) -> str:
     return f"a wrong constant factor: {{this}} is {sp.sstr(c)} × {{that}}"
 
 
-def _candidates(that: Any, this: Any, written: Any) -> Iterable[tuple[str, Any]]:
-    """``(slip in words, what {this} equals if that is the slip)``; ``written`` is {that} before
-    evaluation (its derivatives say which variable a chain rule is about)."""
-    yield "a sign: {this} is minus {that}", -that
+def _flipped_terms(e: Any) -> Iterable[tuple[Any, Any]]:
+    """``(term, e with that term's sign flipped)`` for each term of each sum inside ``e``."""
+    for node in sp.preorder_traversal(e):
+        if isinstance(node, sp.Add):
+            for t in node.args:
+                yield t, e.xreplace({node: node - 2 * t})
+
+
+def _candidates(that: Any, this: Any, written: Any) -> Iterable[tuple[str, Any, Any]]:
+    """``(slip in words, a, b)``: that slip explains {this} when ``a`` equals ``b``; ``written`` is
+    {that} before evaluation (its derivatives say which variable a chain rule is about)."""
+    yield "a sign: {this} is minus {that}", this, -that
     for u in _inner_arguments(written) + _inner_arguments(that):
         for v, inner in itertools.product(_variables(written), (u, -u)):
             g = sp.diff(inner, v)  # -u too: sigmoid(w*x) is written 1/(1 + exp(-w*x))
@@ -298,22 +344,32 @@ def _candidates(that: Any, this: Any, written: Any) -> Iterable[tuple[str, Any]]
                 continue
             yield (
                 "a dropped chain-rule factor: {this} is {that} without the inner derivative "
-                f"d({sp.sstr(inner)})/d{v} = {sp.sstr(g)}",
+                f"d({_shown(inner)})/d{v} = {_shown(g)}",
+                this,
                 that / g,
             )
+    for t, flipped in _flipped_terms(this):
+        words = f"a sign: in {{this}} the term {_shown(t)} should have the opposite sign"
+        yield words, flipped, that
     ratio = sp.cancel(sp.together(this / that))
     if ratio.is_number and ratio.is_Rational and ratio not in (0, 1, -1):
-        yield _factor_words(ratio), ratio * that
+        yield _factor_words(ratio), this, ratio * that
     for names, swap in _swaps(that.free_symbols | this.free_symbols):
-        yield f"swapped arguments: {{this}} is {{that}} with {names} exchanged", that.xreplace(swap)
-    yield "numerator and denominator swapped: {this} is 1 / ({that})", 1 / that
+        words = f"swapped arguments: {{this}} is {{that}} with {names} exchanged"
+        yield words, this, that.xreplace(swap)
+    yield "numerator and denominator swapped: {this} is 1 / ({that})", this, 1 / that
     terms = sp.Add.make_args(sp.expand(that))
     if 1 < len(terms) <= 8:
         for t in terms:
-            yield f"a dropped term: {{this}} is {{that}} without the term {sp.sstr(t)}", that - t
+            words = f"a dropped term: {{this}} is {{that}} without the term {_shown(t)}"
+            yield words, this, that - t
     shift = sp.cancel(sp.together(this - that))
     if shift.is_number and shift.is_Rational and shift != 0:
-        yield f"a wrong constant term: {{this}} is {{that}} + ({sp.sstr(shift)})", that + shift
+        yield (
+            f"a wrong constant term: {{this}} is {{that}} + ({sp.sstr(shift)})",
+            this,
+            that + shift,
+        )
 
 
 def _close(a: Any, b: Any, point: dict[Any, Any]) -> bool | None:
@@ -339,11 +395,11 @@ def find_slip(that: Any, this: Any, written: Any | None = None, limit: int = 60)
         return None
     syms = sorted(that.free_symbols | this.free_symbols, key=lambda s: s.name)
     pts = list(itertools.islice(numeric.points(syms, 4), 4))
-    for words, candidate in itertools.islice(_candidates(that, this, written), limit):
-        screened = [_close(this, candidate, p) for p in pts]
+    for words, a, b in itertools.islice(_candidates(that, this, written), limit):
+        screened = [_close(a, b, p) for p in pts]
         if False in screened or not any(screened):
             continue
-        if eq.decide_entry(this, candidate, trials=6).status == EQUIVALENT:
+        if eq.decide_entry(a, b, trials=6).status == EQUIVALENT:
             return words
     return None
 
@@ -354,20 +410,15 @@ def _slip_job(
     compared: str,
     assume: eq.Assumptions,
 ) -> str | None:
+    """The slip's words with ``{this}`` and ``{that}`` left to fill (runs in the limited child)."""
     syms = eq.symbols_for(assume)
     cur = _parse_line(*current, syms)
     if compared == SIDES:
         that, this = eq.unify_symbols(*cur)
-        words = find_slip(that, this)
-        return None if words is None else words.format(this="the right side", that="the left side")
+        return find_slip(that, this)
     assert previous is not None
-    before = _parse_line(*previous, syms)
-    written = before[0] if before[1] is None else before[1]
-    that, this, written = eq.unify_symbols(_carried(before), cur[0], written)
-    words = find_slip(that, this, written)
-    if words is None:
-        return None
-    return words.format(this=f"line {current[0]}", that=f"line {previous[0]}")
+    that, this = eq.unify_symbols(_carried(_parse_line(*previous, syms)), cur[0])
+    return find_slip(that, this)
 
 
 # -- the checker --------------------------------------------------------------------------------
@@ -377,8 +428,15 @@ class Checker:
     :meth:`add` takes the line's number and text: ``None`` for a blank or comment line, else the
     :class:`Step`; an unreadable line raises :class:`DerivationError` and is not taken."""
 
-    def __init__(self, *, assume: Sequence[str] = (), cpu_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        assume: Sequence[str] = (),
+        cpu_seconds: float = 5.0,
+        label: Callable[[int], str] | None = None,
+    ) -> None:
         self.cpu_seconds = sandbox.check_seconds(cpu_seconds)
+        self.label = label or (lambda number: f"line {number}")
         self.assumptions = eq.parse_assumptions(assume)
         self.derivation = Derivation()
         self._previous: tuple[int, str] | None = None
@@ -403,8 +461,11 @@ class Checker:
             if r.verdict.counterexample is not None:
                 step.counterexample = {**r.verdict.counterexample, "compared": r.compared}
         else:
-            step.compared = PREVIOUS if previous is not None else SIDES
-            step.detail = outcome.error or "the check did not finish"
+            step.compared = PREVIOUS if previous is not None else ""
+            why = outcome.error or "the check did not finish"
+            if outcome.status == sandbox.FAILED:
+                why = f"sympy could not process the expressions ({why})"
+            step.detail = why
         if step.status == NOT_EQUIVALENT and self.derivation.first_wrong is None:
             step.slip = self._slip(previous, current, step.compared)
             if step.counterexample is not None:
@@ -418,7 +479,12 @@ class Checker:
     ) -> str | None:
         assume = self.assumptions
         outcome = _limited(lambda: _slip_job(previous, current, compared, assume), self.cpu_seconds)
-        return outcome.value if outcome.status == sandbox.OK else None
+        if outcome.status != sandbox.OK or outcome.value is None:
+            return None
+        if compared == SIDES:
+            return str(outcome.value).format(this="the right side", that="the left side")
+        assert previous is not None
+        return str(outcome.value).format(this=self.label(current[0]), that=self.label(previous[0]))
 
 
 def read_all(lines: Sequence[str], *, assume: eq.Assumptions, cpu_seconds: float) -> list[str]:
@@ -441,12 +507,17 @@ def read_all(lines: Sequence[str], *, assume: eq.Assumptions, cpu_seconds: float
 
 
 def check_derivation(
-    lines: list[str], *, assume: Sequence[str] = (), cpu_seconds: float = 5.0
+    lines: list[str],
+    *,
+    assume: Sequence[str] = (),
+    cpu_seconds: float = 5.0,
+    label: Callable[[int], str] | None = None,
 ) -> Derivation:
     """Check ``lines`` (the input's lines, numbered from 1) step by step, each step within
     ``cpu_seconds`` CPU seconds. ``assume``: texts such as ``"s > 0"`` (as ``verify --claim``).
-    An unreadable line raises :class:`DerivationError` (line and column in its message)."""
-    checker = Checker(assume=assume, cpu_seconds=cpu_seconds)
+    An unreadable line raises :class:`DerivationError` (line and column in its message).
+    ``label``: how the slip names a line by its number (default ``line N``)."""
+    checker = Checker(assume=assume, cpu_seconds=cpu_seconds, label=label)
     names = read_all(lines, assume=checker.assumptions, cpu_seconds=checker.cpu_seconds)
     for number, line in enumerate(lines, start=1):
         checker.add(number, line)
