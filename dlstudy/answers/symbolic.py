@@ -1,10 +1,11 @@
 """Symbolic confirmation of an expression answer by the equivalence engine of ``verify --claim``.
 
 An expression answer is read by the answer parser (:mod:`dlstudy.answers.expr`, bounded, nothing
-evaluated by Python). Both expressions are then written in the claim language (ASCII, ``**``, the
-symbols renamed ``v0, v1, ...`` so that no symbol can collide with a claim-language name such as
-``E`` or ``oo``) and handed to :func:`dlstudy.symbolic.equivalence.check_pair`, which parses them
-*inside* a forked child limited in CPU seconds. Its verdict:
+evaluated by Python). Both expressions are then written in the claim language by the converter the
+quiz's multi-line working uses (:func:`dlstudy.study.working.claim_text`; a symbol the claim language
+would read as a function or constant is renamed) and handed to
+:func:`dlstudy.symbolic.equivalence.check_pair`, which parses them *inside* a forked child limited
+in CPU seconds. Its verdict:
 
 * ``equivalent``: a chain of sympy rewritings took the difference to 0 (a proof);
 * ``not-equivalent``: a point with exact coordinates where both sides are real and certainly differ
@@ -19,57 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fractions import Fraction
 
 from dlstudy.answers.expr import Node
 from dlstudy.errors import DlstudyError
 
-#: Functions of the answer language → how the claim language writes them (``None``: no equivalent,
-#: the answer is compared at random points only).
-_CLAIM_CALLS: dict[str, str | None] = {
-    "log": "log({})",
-    "log2": "log({}, 2)",
-    "log10": "log({}, 10)",
-    "exp": "exp({})",
-    "sqrt": "sqrt({})",
-    "sigma": "sigma({})",
-    "tanh": "tanh({})",
-    "relu": "relu({})",
-    "abs": "Abs({})",
-    "sin": "sin({})",
-    "cos": "cos({})",
-    "floor": None,
-    "ceil": None,
-}
 #: The claim parser's length limit (:data:`dlstudy.symbolic.parser.MAX_LENGTH`), without importing it.
 _MAX_CLAIM_CHARS = 2000
-
-
-class _NoClaim(Exception):
-    """The expression uses something the claim language cannot write."""
-
-
-def to_claim(node: Node, names: dict[str, str]) -> str:
-    """``node`` in the claim language, fully parenthesized; ``names`` renames the symbols."""
-    op = node.op
-    if op == "num":
-        value = node.value
-        if isinstance(value, Fraction):
-            return f"({value.numerator}/{value.denominator})"
-        raise _NoClaim("a float literal")
-    if op == "const":
-        return "E" if node.value == "e" else "pi"
-    if op == "sym":
-        return names[node.value]
-    if op == "neg":
-        return f"(-{to_claim(node.args[0], names)})"
-    if op == "call":
-        form = _CLAIM_CALLS.get(node.value)
-        if form is None:
-            raise _NoClaim(node.value)
-        return form.format(to_claim(node.args[0], names))
-    a, b = (to_claim(arg, names) for arg in node.args)
-    return f"({a}{'**' if op == '^' else op}{b})"
 
 
 @dataclass
@@ -95,14 +51,14 @@ def engine_check(
     """Decide ``expected == given`` for every real value of ``symbols`` (those in ``positive`` are
     positive, those in ``negative`` negative) with the equivalence engine, in a child limited to
     ``cpu_seconds`` CPU seconds."""
+    from dlstudy.study.working import Unsupported, claim_text, safe_names
     from dlstudy.symbolic.equivalence import NOT_EQUIVALENT, UNDETERMINED, check_pair
 
-    order = sorted(set(symbols))
-    names = {s: f"v{i}" for i, s in enumerate(order)}
+    names = safe_names(tuple(sorted(set(symbols))))
     back = {v: k for k, v in names.items()}
     try:
-        left, right = to_claim(expected, names), to_claim(given, names)
-    except _NoClaim:
+        left, right = claim_text(expected, names), claim_text(given, names)
+    except Unsupported:  # floor, ceil: no claim-language form
         return Check(UNDETERMINED)
     if max(len(left), len(right)) > _MAX_CLAIM_CHARS:
         return Check(UNDETERMINED)
