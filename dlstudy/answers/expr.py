@@ -845,6 +845,8 @@ def fold_constants(node: Node) -> Node:
         if not rest:
             return _num(constant)
         out: Node | None = None
+        if constant > 0 and rest[0][0] < 0:  # 1 − σ(x), not −σ(x) + 1
+            out, constant = _num(constant), Fraction(0)
         for sign, term in rest:
             if out is None:
                 out = term if sign > 0 else Node("neg", None, (term,))

@@ -7,8 +7,9 @@
 * integer: exactly;
 * a well-formed answer of another length or shape is wrong (counted), the mistake named when a
   wrong method gives it, and the size of the answer said after grading (:attr:`Grade.note`);
-* expression: equivalence, refuted by a counterexample at random points and confirmed by sympy
-  (``simplify(a - b) == 0``) within a time limit, else by agreement at every random point;
+* expression: equivalence, refuted by a counterexample at random points, proved by the equivalence
+  engine of ``verify --claim`` within a CPU-time limit (:mod:`dlstudy.answers.symbolic`), else
+  accepted on agreement at every random point, and the feedback says which of the two it was;
 * choice / bool / words: exactly.
 
 A wrong answer equal to a misconception's answer names the mistake. The numeric comparison and the
@@ -19,10 +20,7 @@ from __future__ import annotations
 
 import math
 import random
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -42,7 +40,7 @@ from dlstudy.answers.reading import (
 from dlstudy.errors import DlstudyError
 
 KINDS = ("number", "integer", "vector", "matrix", "expression", "choice", "bool")
-SYMPY_SECONDS = 2.0
+SYMBOLIC_SECONDS = 2.0  # CPU seconds for the symbolic check of one expression answer
 N_POINTS = 12
 
 
@@ -96,7 +94,10 @@ class Expected:
 
     ``precision``: the contract of a numeric answer (``None``: the bank default for ``kind``).
     ``size``: the answer is the side of a square (``7×7``, ``(7, 7)`` read as 7). ``rtol``/``atol``:
-    a plain tolerance instead of a precision (only when given and ``precision`` is ``None``)."""
+    a plain tolerance instead of a precision (only when given and ``precision`` is ``None``).
+    ``domain``: symbol → (low, high) of an expression answer: its random points are drawn there, and
+    a low end ≥ 0 makes the symbol positive for the symbolic check (a standard deviation σ > 0), a
+    high end ≤ 0 negative."""
 
     kind: str
     answer: Any
@@ -110,6 +111,7 @@ class Expected:
     partial: bool = False
     precision: Precision | None = None
     size: bool = False
+    domain: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def contract(self) -> Precision:
         """The precision the answer is graded at."""
@@ -129,7 +131,7 @@ def grade_answer(expected: Expected, text: str, *, symbolic: bool = True) -> Gra
     """Read ``text`` as ``expected.kind`` asks and grade it. Raises :class:`AnswerError` for
     input that cannot be read or does not have the expected shape (never counted as wrong).
 
-    ``symbolic=False`` skips the sympy confirmation of equivalent expressions (random points only)."""
+    ``symbolic=False`` skips the symbolic check of equivalent expressions (random points only)."""
     kind = expected.kind
     if kind in ("number", "integer", "vector", "matrix"):
         if _has_words(expected.answer):
@@ -414,13 +416,14 @@ def _indices(path: str) -> list[str]:
 # -- expressions ---------------------------------------------------------------------------------
 
 
-def _points(symbols: list[str], n: int) -> Iterator[dict[str, float]]:
+def _points(
+    symbols: list[str], n: int, domain: Mapping[str, tuple[float, float]] | None = None
+) -> Iterator[dict[str, float]]:
     rng = random.Random(20240611)
+    domain = domain or {}
     for k in range(n):
-        if k % 2 == 0:
-            yield {s: rng.uniform(0.2, 2.0) for s in symbols}
-        else:
-            yield {s: rng.uniform(-2.0, 2.0) for s in symbols}
+        low, high = (0.2, 2.0) if k % 2 == 0 else (-2.0, 2.0)
+        yield {s: rng.uniform(*domain.get(s, (low, high))) for s in symbols}
 
 
 def _value(node: Node, env: dict[str, float]) -> float | None:
@@ -431,16 +434,27 @@ def _value(node: Node, env: dict[str, float]) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def defined_points(node: Node, symbols: list[str], n: int = N_POINTS) -> int:
+def defined_points(
+    node: Node,
+    symbols: list[str],
+    n: int = N_POINTS,
+    domain: Mapping[str, tuple[float, float]] | None = None,
+) -> int:
     """At how many of the ``n`` test points ``node`` has a finite value."""
-    return sum(_value(node, env) is not None for env in _points(symbols, n))
+    return sum(_value(node, env) is not None for env in _points(symbols, n, domain))
 
 
-def numerically_equal(a: Node, b: Node, symbols: list[str], n: int = N_POINTS) -> bool | None:
+def numerically_equal(
+    a: Node,
+    b: Node,
+    symbols: list[str],
+    n: int = N_POINTS,
+    domain: Mapping[str, tuple[float, float]] | None = None,
+) -> bool | None:
     """``False`` on a counterexample, ``True`` if equal at every usable point, ``None`` if fewer
-    than 4 points were usable (both sides defined)."""
+    than 4 points were usable (both sides defined). ``domain`` bounds some symbols' points."""
     usable = 0
-    for env in _points(symbols, n):
+    for env in _points(symbols, n, domain):
         va, vb = _value(a, env), _value(b, env)
         if va is None or vb is None:
             continue
@@ -450,56 +464,15 @@ def numerically_equal(a: Node, b: Node, symbols: list[str], n: int = N_POINTS) -
     return True if usable >= 4 else None
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[bool]:
-    """Yield whether a limit is in force (SIGALRM in the main thread only)."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if usable and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
-        usable = False  # someone else's timer (an exam clock) is running: leave it alone
-    if not usable:
-        yield False
-        return
-
-    def _raise(signum: int, frame: Any) -> None:
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield True
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def symbolically_equal(
-    a: Node, b: Node, symbols: list[str], seconds: float = SYMPY_SECONDS
-) -> bool | None:
-    """``True`` when sympy simplifies ``a - b`` to 0 within ``seconds``; ``None`` when it cannot
-    tell (timeout, no time limit available, or a non-zero residue it cannot decide)."""
-    with _time_limit(seconds) as limited:
-        if not limited:
-            return None
-        try:
-            import sympy as sp
-
-            from dlstudy.answers.expr import to_sympy
-
-            table = {s: sp.Symbol(s, real=True) for s in symbols}
-            residue = sp.simplify(to_sympy(a, table) - to_sympy(b, table))
-            return True if residue == 0 else None
-        except TimeoutError:
-            return None
-        except Exception:  # sympy failing on an odd input is not the student's problem
-            return None
-
-
 def _grade_expression(expected: Expected, text: str, symbolic: bool = True) -> Grade:
+    from dlstudy.answers.symbolic import engine_check
+
     reading = read_expression(text, expected.symbols)
     assert expected.expression is not None
     symbols = sorted(set(expected.symbols) | symbols_in(expected.expression))
-    same = numerically_equal(expected.expression, reading.value, symbols)
-    if same is None and defined_points(expected.expression, symbols) < 4:
+    domain = expected.domain
+    same = numerically_equal(expected.expression, reading.value, symbols, domain=domain)
+    if same is None and defined_points(expected.expression, symbols, domain=domain) < 4:
         # the template's fault, not the student's: never ask them to "simplify and retry"
         raise DlstudyError(
             "this question is broken: its answer expression is undefined at the test points "
@@ -510,11 +483,39 @@ def _grade_expression(expected: Expected, text: str, symbolic: bool = True) -> G
             f"cannot compare {reading.shown}: it is undefined at the test points; simplify it and retry"
         )
     if same:
-        proof = symbolic and symbolically_equal(expected.expression, reading.value, symbols)
-        how = "symbolically" if proof else f"at {N_POINTS} random points"
-        return Grade(True, reading.read_as, f"correct (equivalent {how})", score=1.0)
+        if not symbolic:
+            how = f"equivalent at {N_POINTS} random points; not checked symbolically"
+            return Grade(True, reading.read_as, f"correct ({how})", score=1.0)
+        check = engine_check(
+            expected.expression,
+            reading.value,
+            symbols,
+            positive=[s for s, (low, _high) in domain.items() if low >= 0],
+            negative=[s for s, (_low, high) in domain.items() if high <= 0],
+            cpu_seconds=SYMBOLIC_SECONDS,
+        )
+        if check.status == "equivalent":
+            return Grade(
+                True, reading.read_as, "correct (equivalent: proved symbolically)", score=1.0
+            )
+        if check.status == "not-equivalent":
+            # equal at the random points, yet the engine found a certain counterexample elsewhere
+            return Grade(
+                False,
+                reading.read_as,
+                f"wrong: not equivalent to the expected expression (at {check.where} the answer "
+                f"is {check.expected_value}, yours is {check.given_value})",
+                score=0.0,
+            )
+        how = (
+            f"equivalent at {N_POINTS} random points: checked numerically, not proved "
+            f"symbolically within {SYMBOLIC_SECONDS:g} CPU seconds"
+        )
+        return Grade(True, reading.read_as, f"correct ({how})", score=1.0)
     for m in expected.mistakes:
-        if isinstance(m, ExprMistake) and numerically_equal(m.node, reading.value, symbols):
+        if isinstance(m, ExprMistake) and numerically_equal(
+            m.node, reading.value, symbols, domain=domain
+        ):
             return Grade(False, reading.read_as, f"wrong: {m.message}", m.name, m.message, [], 0.0)
     return Grade(
         False, reading.read_as, "wrong: not equivalent to the expected expression", score=0.0

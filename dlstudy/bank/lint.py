@@ -244,6 +244,12 @@ def _check_question(q: Question, symbolic: bool) -> str:
             return "prompt is empty"
         q.hints  # noqa: B018 (renders every hint)
         q.solution_text()
+        if q.template.derivation:
+            from dlstudy.bank.derivation import problems
+
+            wrong_line = problems(q)
+            if wrong_line:
+                return wrong_line
     except DlstudyError as exc:
         return f"rendering failed: {exc.message}"
     except Exception as exc:

@@ -108,6 +108,7 @@ def template_texts(t: Any) -> list[tuple[str, str]]:
         out.append(("explanation", t.explanation))
     if t.expression:
         out.append(("expression", t.expression))
+    out += [(f"derivation[{i}]", line) for i, line in enumerate(t.derivation)]
     for m in t.misconceptions:
         if m.feedback:
             out.append((f"misconceptions.{m.name}.feedback", m.feedback))

@@ -254,15 +254,32 @@ def expression_literal(x: Any) -> str:
 
 
 def fill_expression(text: str, values: dict[str, Any]) -> str:
-    """Replace ``{name}`` in an answer expression by the parameter as a parenthesized number."""
+    """Replace ``{name}`` in an answer expression by the parameter as a parenthesized number.
+
+    Right after a letter, digit or ``_`` a non-negative integer parameter completes a symbol's name
+    instead: ``z{k}`` with k = 2 is the symbol ``z2``."""
     out: list[str] = []
     for literal, field, _, _ in string.Formatter().parse(text):
         out.append(literal)
         if field is not None:
             m = _FIELD.match(field)
             assert m is not None
-            out.append(expression_literal(_access(values[m.group(1)], m.group(2))))
+            value = _access(values[m.group(1)], m.group(2))
+            glued = "".join(out)[-1:]
+            if (glued.isalnum() or glued == "_") and _index_like(value):
+                out.append(str(int(value)))
+            else:
+                out.append(expression_literal(value))
     return "".join(out)
+
+
+def _index_like(x: Any) -> bool:
+    """A non-negative integer (an index glued to a name, ``z{k}``)."""
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, Fraction):
+        return x.denominator == 1 and x >= 0
+    return isinstance(x, int) and x >= 0
 
 
 # -- text safety and notation -----------------------------------------------------------------------

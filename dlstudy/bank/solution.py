@@ -252,6 +252,10 @@ def solution_text(question: Any) -> str:
         head, rest = _step_text(step.label, step.value, step.detail, fractions, t.notation)
         lines.append(f"{i}. {head}")
         lines.extend(rest)
+    if t.derivation:
+        from dlstudy.bank.derivation import solution_lines
+
+        lines.extend(solution_lines(question))
     if t.explanation:
         lines.append(fill(t.explanation, question.values))
     lines.extend(_answer_lines(question, final, fractions, len(steps) + 1))

@@ -35,7 +35,7 @@ from dlstudy.answers.precision import (
     Precision,
     default_precision,
 )
-from dlstudy.bank import generators, render
+from dlstudy.bank import derivation, generators, render
 from dlstudy.bank.contract import (
     NUMERIC_KINDS,
     PARAM_NAME_RULE,
@@ -75,6 +75,8 @@ KEYS = (
     "partial",
     "few_answers",
     "notation",
+    "derivation",
+    "domain",
 )
 _ID = re.compile(r"[a-z0-9][a-z0-9_\-]*(\.[a-z0-9][a-z0-9_\-]*)+\Z")
 _REQUIRE = re.compile(r"(.+?)\s*(<=|>=|==|!=|<|>)\s*(.+)\Z")
@@ -141,6 +143,8 @@ class Template:
     partial: bool = False
     few_answers: str = ""
     notation: dict[str, str] = field(default_factory=dict)
+    derivation: list[str] = field(default_factory=list)
+    domain: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def where(self, what: str = "") -> str:
         return f"{self.file}: {self.id}" + (f": {what}" if what else "")
@@ -211,16 +215,17 @@ class Template:
         options: list[str] = []
         if self.kind == "expression":
             expression_node = self._parse_expression(self.expression or "", values, "expression")
-            if defined_points(expression_node, sorted(set(self.symbols))) < 4:
+            if defined_points(expression_node, sorted(set(self.symbols)), domain=self.domain) < 4:
                 raise Resample("the answer expression is undefined at the test points")
             answer = None
             for m in self.misconceptions:
                 if m.expression:
                     node = self._parse_expression(m.expression, values, f"misconceptions.{m.name}")
                     symbols = sorted(set(self.symbols))
-                    if numerically_equal(node, expression_node, symbols):
+                    if numerically_equal(node, expression_node, symbols, domain=self.domain):
                         raise Resample(f"misconception {m.name} equals the answer")
-                    mistakes.append(ExprMistake(m.name, render.safe(m.feedback or m.name), node))
+                    message = render.fill(m.feedback or m.name, values)
+                    mistakes.append(ExprMistake(m.name, render.safe(message), node))
         elif self.function is not None:
             from dlstudy.reference import registry
 
@@ -264,6 +269,7 @@ class Template:
             partial=self.partial,
             precision=self.contract,
             size=self.size,
+            domain=self.domain,
         )
         question = Question(self, seed, values, expected, solution)
         try:
@@ -604,6 +610,8 @@ class Question:
         }
         if self.options:
             out["options"] = self.options
+        if self.template.derivation:  # lines `dlstudy derive -` reads back
+            out["derivation"] = derivation.claim_lines(self.template.derivation, self.values)
         if self.precision is not None:
             out["precision"] = self.precision.to_json()
         return out
@@ -712,6 +720,9 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
     options, correct = _parse_choice(raw, kind, function, bad)
     symbols, expression = _parse_expression_fields(raw, kind, names, bad)
     misconceptions = _parse_misconceptions(raw.get("misconceptions", []), kind, bad)
+    derivation_lines, domain = derivation.parse_fields(raw, kind, names, symbols, bad)
+    for m in misconceptions if kind == "expression" else ():  # filled like the prompt
+        _check_placeholders(m.feedback or "", names, f"misconceptions.{m.name}.feedback", bad)
     partial = raw.get("partial", False)
     if not isinstance(partial, bool):
         bad("partial", "expected true or false")
@@ -756,6 +767,8 @@ def parse_template(raw: Any, file: str, index: int) -> tuple[Template | None, li
         partial=partial,
         few_answers=few_answers,
         notation=notation,
+        derivation=derivation_lines,
+        domain=domain,
     )
     problems += _check_satisfiable(template)
     return (None, problems) if problems else (template, [])
@@ -970,7 +983,7 @@ def _expression_defined(t: Template, values: dict[str, Any]) -> bool:
         node = t._parse_expression(t.expression or "", values, "expression")
     except TemplateError:
         return True  # reported when a question is built
-    return defined_points(node, sorted(set(t.symbols))) >= 4
+    return defined_points(node, sorted(set(t.symbols)), domain=t.domain) >= 4
 
 
 def _check_satisfiable(t: Template) -> list[str]:

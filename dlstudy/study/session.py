@@ -84,6 +84,7 @@ class Item:
     flagged: bool = False
     seconds: float = 0.0
     attempt_id: int | None = None  # the store's row, once saved
+    working: Any = None  # an expression answer's working checked line by line (study.working)
     _question: Any = field(default=None, repr=False)
 
     @property
@@ -347,21 +348,49 @@ class Session:
             return SolutionShown(item)
         return self._answer(item, text)
 
+    def is_command(self, line: str) -> bool:
+        """Whether ``line`` is a command here rather than an answer (it ends a working at once)."""
+        word = " ".join(line.strip().lower().split())
+        if word in _HELP | QUIT_WORDS | _SKIP | _HINT | SOLUTION_WORDS:
+            return True
+        item = self.current
+        nav = word in _FLAG | _BACK or _GOTO.match(word) is not None
+        b_is_back = word == "b" and item is not None and not item.question.options
+        return self.exam and (nav or b_is_back)
+
     def _answer(self, item: Item, text: str) -> Event:
+        lines = [text]
+        if "\n" in text:  # a working: several lines, the last one the answer
+            from dlstudy.study.working import split_lines
+
+            lines = split_lines(text)
+            text = lines[-1] if lines else ""
         if text.startswith("="):
             text = text[1:].strip()
         if not text:
             return Invalid("empty answer: type your answer, or help for the commands")
         try:
             grade = item.question.grade(text)
+            working = self._working(item, lines) if len(lines) > 1 else None
         except DlstudyError as exc:  # AnswerError: unreadable input is explained, not counted
             return Invalid(exc.message, exc.detail, getattr(exc, "heading", Invalid.heading))
         revised = item.done
         item.answer = text
         item.grade = grade
+        item.working = working
         item.skipped = item.blank = False
         self._finish(item)
         return Answered(item, revised=revised)
+
+    def _working(self, item: Item, lines: list[str]) -> Any:
+        """The working checked line by line (feedback modes only; an exam reads its lines, so an
+        unreadable one is asked again, and grades the last)."""
+        from dlstudy.study import working
+
+        if not self.feedback:
+            working.read_lines(lines, tuple(getattr(item.question.expected, "symbols", ())))
+            return None
+        return working.working_for(item.question, lines)
 
     def _skip(self, item: Item) -> Event:
         if self.exam and item.grade is not None:  # moving on from an answered question
@@ -487,6 +516,10 @@ class Session:
         if item is None or not text.strip() or not self.exam:
             return None
         text = text.strip()
+        if "\n" in text:  # a working: its last line is the answer
+            from dlstudy.study.working import split_lines
+
+            text = (split_lines(text) or [""])[-1]
         if text.startswith("="):
             text = text[1:].strip()
         try:

@@ -48,6 +48,7 @@ from dlstudy.study.session import (
 )
 from dlstudy.study.stats import LEECH_FAILURES, failures
 from dlstudy.study.store import AttemptRecord
+from dlstudy.study.working import MAX_LINES as MAX_WORKING_LINES
 from dlstudy.ui import render, session_report
 from dlstudy.ui.terminal import MAX_LINE_BYTES, LineReader, LineTooLong, TimeExpired
 
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
 
 #: Seconds left at which an exam warns (when the exam is longer than that).
 WARNINGS = (300.0, 60.0)
+#: The prompt of the second and later lines of a working (an expression question).
+CONTINUATION_PROMPT = "   ...> "
 
 
 class Terminated(Exception):
@@ -205,8 +208,31 @@ class Runner:
                 break
 
     def read_answer(self, item: Item) -> str | None:
-        """One answer line for ``item`` (the extension point for answers of several lines)."""
-        return self._read(lambda: render.prompt_text(self.session))
+        """One answer line for ``item``; for an expression question a working of several lines
+        (joined by newlines) until an empty line, the end of input, or at once for a command."""
+        first = self._read(lambda: render.prompt_text(self.session))
+        if (
+            first is None
+            or not first.strip()
+            or getattr(item.question, "kind", None) != "expression"
+            or self.session.is_command(first)
+        ):
+            return first
+        lines = [first]
+        while len(lines) <= MAX_WORKING_LINES:  # one more: refused as too many, not left over
+            try:
+                line = self._read(CONTINUATION_PROMPT)
+            except TimeExpired as expired:  # the working so far and the line being typed
+                raise TimeExpired("\n".join([*lines, expired.partial])) from None
+            except LineTooLong as long:
+                self._too_long(long)
+                if long.stop:
+                    break
+                continue
+            if line is None or not line.strip():
+                break
+            lines.append(line)
+        return "\n".join(lines)
 
     def _read(self, prompt: Any) -> str | None:
         """A line, with the exam's deadline and its warnings."""
@@ -310,6 +336,13 @@ class Runner:
         if s.feedback:
             self._leech(item)
         render.question(self.console, s, item)
+        if getattr(item.question, "kind", None) == "expression":
+            render.notice(
+                self.console,
+                "You may write your working over several lines, one expression per line: "
+                "an empty line submits, the last line is your answer.",
+                "dim",
+            )
         if s.exam and item.answer is not None:
             render.notice(self.console, f"Your answer so far: {item.answer}", "dim")
         elif s.exam and item.flagged:
@@ -360,6 +393,9 @@ class Runner:
                     render.notice(c, "(replaces your earlier answer)", "dim")
                 return True
             render.feedback(c, event.item)
+            if event.item.working is not None:
+                wrong = event.item.working.first_wrong is not None
+                render.notice(c, event.item.working.message, "yellow" if wrong else "dim")
             self._comes_back(event.item)
             if event.item.grade.correct:
                 return True

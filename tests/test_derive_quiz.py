@@ -1,0 +1,154 @@
+"""An expression question answered with a working of several lines (quiz, review, exam): the last
+line is graded as a one-line answer is, and the feedback points at the first wrong line.
+
+The question: dσ(x)/dx = σ(x)(1 − σ(x)). By hand, at x = 0: σ = 1/2, so σ(1 − σ) = 1/4,
+σ(1 + σ) = 3/4, σ² = 1/4 and σ + σ² = 3/4; at x = ln 3: σ = 3/4, σ(1 − σ) = 3/16 but σ² = 9/16.
+"""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+
+import pytest
+from rich.console import Console
+
+from dlstudy.bank import load_bank
+from dlstudy.study.session import Answered, Invalid, Session
+from dlstudy.study.store import Store
+from dlstudy.study.working import claim_text, split_lines
+from dlstudy.ui.runner import Runner
+from dlstudy.ui.terminal import LineReader
+
+TEMPLATE = """
+[[template]]
+id = "mine.sigmoid-prime"
+section = "activations"
+difficulty = 1
+kind = "expression"
+title = "Derivative of the sigmoid"
+prompt = "Write dσ(x)/dx in terms of x."
+symbols = ["x"]
+expression = "sigmoid(x)*(1 - sigmoid(x))"
+explanation = "σ′ = σ(1 − σ)."
+
+[[template.misconceptions]]
+name = "sigma-one-plus"
+expression = "sigmoid(x)*(1 + sigmoid(x))"
+feedback = "The sign: 1 − σ, not 1 + σ."
+
+[[template]]
+id = "mine.choice"
+section = "activations"
+difficulty = 1
+kind = "choice"
+title = "A choice"
+prompt = "Which is the logistic sigmoid?"
+options = ["1/(1 + e^(-x))", "max(0, x)"]
+correct = 0
+explanation = "σ(x) = 1/(1 + e^(−x))."
+"""
+
+
+@pytest.fixture
+def bank(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    return load_bank(files=[path], tell=False)
+
+
+def answer(bank, text: str, mode: str = "quiz") -> tuple[object, object]:
+    s = Session([bank.question("mine.sigmoid-prime", 1)], mode=mode)
+    event = s.handle(text)
+    return event, s.items[0]
+
+
+def test_the_first_wrong_line_is_named_with_its_counterexample_and_slip(bank):
+    event, item = answer(bank, "exp(-x)/(1 + exp(-x))^2\n= σ(x)(1 + σ(x))")
+    assert isinstance(event, Answered)
+    assert not item.grade.correct and item.answer == "σ(x)(1 + σ(x))"  # the last line, graded
+    w = item.working
+    assert w.first_wrong == 2
+    assert "line 2 (σ(x)(1 + σ(x))) does not follow from line 1" in w.message
+    assert "Likely slip: a sign" in w.message
+
+
+def test_a_first_line_already_wrong_is_compared_with_the_answer(bank):
+    _, item = answer(bank, "σ(x)(1 + σ(x))\nσ(x) + σ(x)^2")
+    assert item.working.first_wrong == 1
+    assert "line 1 (σ(x)(1 + σ(x))) is not equal to the answer" in item.working.message
+
+
+def test_a_right_working_is_proven_line_by_line(bank):
+    _, item = answer(bank, "exp(-x)/(1 + exp(-x))^2\n\n= σ(x) − σ(x)^2\nσ(x)(1 − σ(x))")
+    assert item.grade.correct
+    assert item.working.first_wrong is None and "every line is equal" in item.working.message
+
+
+def test_a_right_answer_stays_right_when_a_line_before_it_is_wrong(bank):
+    _, item = answer(bank, "σ(x)^2\nσ(x)(1 − σ(x))")  # σ² ≠ σ(1 − σ) at x = ln 3
+    assert item.grade.correct  # a right answer is never marked wrong
+    assert item.working.first_wrong == 1
+
+
+def test_an_unreadable_line_is_asked_again_naming_it(bank):
+    event, item = answer(bank, "exp(-x)/(1 + exp(-x)\nσ(x)(1 − σ(x))")
+    assert isinstance(event, Invalid) and event.message.startswith("line 1 of your working:")
+    assert item.grade is None  # not counted
+
+
+def test_an_exam_reads_the_working_and_grades_the_last_line(bank):
+    event, item = answer(bank, "σ(x)^2\nσ(x)(1 − σ(x))", mode="exam")
+    assert isinstance(event, Answered) and item.grade.correct and item.working is None
+
+
+def test_split_lines():
+    assert split_lines("a\n\n  = b \n==c\n") == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["2x(1 − σ(x)) + e^x − ln(x)/2", "-x^2^(1/2)", "log2(x) + log10(x)·sqrt(x)", "-(x - 1)/-x"],
+)
+def test_claim_text_means_what_the_answer_parser_read(typed):
+    # two independent readers: the answer parser's exact/float evaluation and the claim parser (sympy)
+    import sympy as sp
+
+    from dlstudy.answers.expr import evaluate
+    from dlstudy.answers.reading import read_expression
+    from dlstudy.symbolic.parser import parse_expression
+
+    node = read_expression(typed, ("x",)).value
+    expr = parse_expression(claim_text(node, {"x": "x"}))
+    for v in (Fraction(1, 3), Fraction(5, 4), Fraction(7, 2)):
+        want = float(evaluate(node, {"x": v}))
+        got = float(expr.subs(sp.Symbol("x", real=True), sp.Rational(v.numerator, v.denominator)))
+        assert abs(want - got) <= 1e-12 * (1 + abs(want))
+
+
+def run_quiz(bank, tmp_path, stdin: str, refs: list[str]) -> str:
+    questions = [bank.question(r, 1) for r in refs]
+    out = io.StringIO()
+    reader = LineReader(stdin=io.StringIO(stdin), stdout=out, interactive=False)
+    console = Console(file=out, width=100, color_system=None)
+    with Store(tmp_path / "p.sqlite3") as store:
+        Runner(Session(questions, mode="quiz"), store=store, console=console, reader=reader).run()
+    return out.getvalue()
+
+
+def test_piped_quiz_reads_a_working_until_an_empty_line(bank, tmp_path):
+    text = run_quiz(
+        bank,
+        tmp_path,
+        "exp(-x)/(1 + exp(-x))^2\nσ(x)(1 + σ(x))\n\na\n",  # the working, then the choice: a
+        ["mine.sigmoid-prime", "mine.choice"],
+    )
+    assert "   ...> σ(x)(1 + σ(x))" in text  # the second line was read as part of the working
+    assert "Your working: line 2 (σ(x)(1 + σ(x))) does not follow from line 1" in text
+    assert "Recognised mistake: The sign" in text
+    assert text.count("✓ Right.") == 1  # the next question got its own line
+
+
+def test_commands_end_a_working_at_once(bank, tmp_path):
+    text = run_quiz(bank, tmp_path, "skip\na\n", ["mine.sigmoid-prime", "mine.choice"])
+    assert "Skipped." in text and "✓ Right." in text and "...>" not in text
