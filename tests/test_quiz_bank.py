@@ -54,7 +54,12 @@ def test_right_answers_are_graded_right_and_saved(tmp_path):
     n = min(12, len(BANK.templates))
     qs = select.choose(_bank(), n=n, seed=777)
     typed = [typable(q) for q in qs]
-    stdin = "\n".join(t if t is not None else "s" for t in typed) + "\n"
+    # an expression answer may be a working of several lines: an empty line submits it
+    lines = [
+        (t if t is not None else "s") + ("\n" if q.template.kind == "expression" else "")
+        for q, t in zip(qs, typed, strict=True)
+    ]
+    stdin = "\n".join(lines) + "\n"
     proc = subprocess.run(
         [*dlstudy_cmd(), "quiz", "--n", str(n), "--seed", "777"],
         input=stdin,
