@@ -105,7 +105,9 @@ def test_the_exam_report_names_mistakes_in_words() -> None:
     session = Session([q], mode="exam", time_limit=600)
     session.handle(str(_no_bias(q)))
     buffer = io.StringIO()
-    render.exam_report(Console(file=buffer, width=100, color_system=None), session)
+    from dlstudy.ui.session_report import exam_report
+
+    exam_report(Console(file=buffer, width=100, color_system=None), session)
     text = buffer.getvalue()
     description = next(m.message for m in q.expected.mistakes if m.name == "bias-forgotten")
     assert f"Recognised mistake: {description}" in text.replace("\n", " ") or (

@@ -55,6 +55,9 @@ class Bank:
             found = self.templates[key]
             return found.template if isinstance(found, index.TemplateEntry) else found
         broken = [p for p in self.problems if f": {key}: " in p]
+        if broken and all(p in _told for p in broken):  # the warning above already says why
+            why = "the warning above says" if len(broken) == 1 else "the warnings above say"
+            raise DlstudyError(f"template '{key}' could not be loaded ({why} why)")
         if broken:  # it exists but did not load: say why (file, id, field)
             raise DlstudyError(
                 f"template '{key}' could not be loaded: {broken[0]}", "\n".join(broken[1:])

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
+from dlstudy.reference.recurrent_params import COUNT_HELP, param_count_solution
 from dlstudy.reference.registry import (
     ASIDE,
     Mistake,
@@ -29,7 +30,7 @@ from dlstudy.reference.registry import (
     finite_result,
     reference,
 )
-from dlstudy.reference.rnn import COUNT_HELP, param_count_solution, sized_vector
+from dlstudy.reference.rnn import sized_vector
 
 LSTM_GATES = ("i", "f", "g", "o")
 GRU_GATES = ("r", "z", "n")

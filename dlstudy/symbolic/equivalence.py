@@ -418,12 +418,14 @@ _WARM_UP = (
     "tanh(x) == 2*sigmoid(2*x) - 1",
 )
 _warm = False
+_checks = 0
 
 
 def warm_up() -> None:
     """Decide a few fixed claims in this process, once: sympy imports modules and fills caches lazily,
     and a forked child would pay that (about 0.2 CPU s) on every check. The children inherit the warm
-    state, so their budget goes to the claim itself. Only these fixed texts run outside a limit."""
+    state, so their budget goes to the claim itself. Only these fixed texts run outside a limit.
+    Done from the second check of a process on (a single ``--claim`` would pay it for nothing)."""
     global _warm
     if not _warm:
         _warm = True
@@ -432,8 +434,11 @@ def warm_up() -> None:
 
 
 def _run(job: Callable[[], Verdict], cpu_seconds: float) -> Verdict:
+    global _checks
     cpu_seconds = sandbox.check_seconds(cpu_seconds)
-    warm_up()
+    _checks += 1
+    if _checks > 1:
+        warm_up()
     outcome = sandbox.run_limited(job, cpu_seconds)
     if outcome.status == sandbox.OK:
         verdict: Verdict = outcome.value

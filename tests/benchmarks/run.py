@@ -17,6 +17,7 @@ question generation        instances/s over the whole bank, one process      >= 
 answer checking            p50/p99 of grading: numeric, matrix, symbolic      p99 < 200 ms
 ``dlstudy verify``         whole catalogue, wall time; slowest claims         < 30 s
 ``dlstudy bank lint``      200 seeds per template, wall time                  < 60 s
+``dlstudy export``         the whole bank at 3 variants, each format, wall    < 10 s
 conv2d fwd+bwd             NumPy vs torch CPU, N=8, C=16→32, 32×32, k=3       <= 3x
 =========================  ================================================  ==========
 
@@ -295,6 +296,37 @@ def bench_lint(seeds: int) -> None:
     )
 
 
+def bench_export() -> None:
+    """Each format of ``dlstudy export`` for the whole bank at 3 variants (a sheet: 500 questions
+    with the key), as a student runs it: a new process, wall time."""
+    with (
+        tempfile.TemporaryDirectory() as home,
+        tempfile.TemporaryDirectory() as cache,
+        tempfile.TemporaryDirectory() as out,
+    ):
+        runs = [
+            ("anki", ["anki", f"{out}/bank.apkg", "--variants", "3"]),
+            ("moodle", ["moodle", f"{out}/bank.xml", "--variants", "3"]),
+            ("sheet html", ["sheet", f"{out}/s.html", "--n", "500", "--seed", "1", "--key"]),
+            ("sheet md", ["sheet", f"{out}/s.md", "--n", "500", "--seed", "1", "--key"]),
+        ]
+        for name, args in runs:
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [PY, "-m", "dlstudy", "export", *args, "--json"],
+                capture_output=True,
+                text=True,
+                env=_env(home, cache),
+            )
+            wall = time.perf_counter() - t0
+            if proc.returncode != 0:
+                ROWS.append(Row(f"dlstudy export {name}", "failed", "< 10 s", False, proc.stderr))
+                continue
+            data = json.loads(proc.stdout)
+            note = f"{data['questions']} questions, {data['bytes'] / 1e6:.2f} MB"
+            ROWS.append(Row(f"dlstudy export {name}", f"{wall:.1f} s", "< 10 s", wall < 10, note))
+
+
 def bench_conv(repeats: int) -> None:
     proc = subprocess.run(
         [PY, str(HERE / "bench_conv.py"), "--repeats", str(repeats)],
@@ -335,7 +367,7 @@ def print_table() -> bool:
     return all(r.ok is not False for r in ROWS)
 
 
-STEPS = ("startup", "imports", "generation", "checking", "verify", "lint", "conv")
+STEPS = ("startup", "imports", "generation", "checking", "verify", "lint", "export", "conv")
 
 
 def main() -> int:
@@ -351,6 +383,7 @@ def main() -> int:
         "checking": lambda: bench_checking(2 if quick else 8),
         "verify": bench_verify,
         "lint": lambda: bench_lint(200),
+        "export": bench_export,
         "conv": lambda: bench_conv(5 if quick else 20),
     }
     t0 = time.perf_counter()
