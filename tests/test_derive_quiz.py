@@ -16,7 +16,7 @@ from rich.console import Console
 from dlstudy.bank import load_bank
 from dlstudy.study.session import Answered, Invalid, Session
 from dlstudy.study.store import Store
-from dlstudy.study.working import claim_text, split_lines
+from dlstudy.study.working import claim_text, split_lines, working_for
 from dlstudy.ui.runner import Runner
 from dlstudy.ui.terminal import LineReader
 
@@ -126,17 +126,37 @@ def test_claim_text_means_what_the_answer_parser_read(typed):
         assert abs(want - got) <= 1e-12 * (1 + abs(want))
 
 
-def run_quiz(bank, tmp_path, stdin: str, refs: list[str]) -> str:
+def run_quiz(bank, tmp_path, stdin: str, refs: list[str], *, working: bool = True) -> str:
+    """A quiz fed ``stdin``; ``working``: read workings of several lines, as in a terminal."""
     questions = [bank.question(r, 1) for r in refs]
     out = io.StringIO()
     reader = LineReader(stdin=io.StringIO(stdin), stdout=out, interactive=False)
     console = Console(file=out, width=100, color_system=None)
     with Store(tmp_path / "p.sqlite3") as store:
-        Runner(Session(questions, mode="quiz"), store=store, console=console, reader=reader).run()
+        Runner(
+            Session(questions, mode="quiz"),
+            store=store,
+            console=console,
+            reader=reader,
+            working=working,
+        ).run()
     return out.getvalue()
 
 
-def test_piped_quiz_reads_a_working_until_an_empty_line(bank, tmp_path):
+def test_piped_input_keeps_one_line_per_answer(bank, tmp_path):
+    """Not a terminal: each line is one answer, an expression's too, so answers never shift."""
+    text = run_quiz(
+        bank,
+        tmp_path,
+        "σ(x)(1 - σ(x))\na\n",
+        ["mine.sigmoid-prime", "mine.choice"],
+        working=None,
+    )
+    assert "...>" not in text and "several lines" not in text
+    assert text.count("✓ Right.") == 2
+
+
+def test_a_terminal_quiz_reads_a_working_until_an_empty_line(bank, tmp_path):
     text = run_quiz(
         bank,
         tmp_path,
@@ -152,3 +172,14 @@ def test_piped_quiz_reads_a_working_until_an_empty_line(bank, tmp_path):
 def test_commands_end_a_working_at_once(bank, tmp_path):
     text = run_quiz(bank, tmp_path, "skip\na\n", ["mine.sigmoid-prime", "mine.choice"])
     assert "Skipped." in text and "✓ Right." in text and "...>" not in text
+
+
+def test_a_working_may_use_the_domain_the_question_states():
+    """σ > 0 is given (domain s in [0.2, 3]): log(4/s) = log 4 − log s is then a proven step, not
+    "could not be checked"; the oracle is the log rule for positive arguments."""
+    q = load_bank().get("derivations.gaussian-kl").instantiate(1)
+    first = "log(4/s) + (s^2 + (mu-3)^2)/32 - 1/2"
+    right = working_for(q, [first, "log(4) - log(s) + (s^2+(mu-3)^2)/32 - 1/2"])
+    assert right is not None and right.first_wrong is None and right.undetermined == []
+    wrong = working_for(q, [first, "log(4) + log(s) + (s^2+(mu-3)^2)/32 - 1/2"])
+    assert wrong is not None and wrong.first_wrong == 2

@@ -118,10 +118,15 @@ def read_lines(lines: list[str], symbols: tuple[str, ...]) -> list[Node]:
 
 
 def check_working(
-    answer: Node, nodes: list[Node], lines: list[str], symbols: tuple[str, ...]
+    answer: Node,
+    nodes: list[Node],
+    lines: list[str],
+    symbols: tuple[str, ...],
+    domain: dict[str, tuple[float, float]] | None = None,
 ) -> Working | None:
-    """Check each line against the one before, the question's ``answer`` first. ``None`` when a
-    line uses a function the checker does not read."""
+    """Check each line against the one before, the question's ``answer`` first. ``domain``: the
+    question's ranges of its symbols (``s`` in [0.2, 3] lets a step use s > 0, as its worked
+    derivation does). ``None`` when a line uses a function the checker does not read."""
     from dlstudy.answers.expr import symbols_in
     from dlstudy.symbolic.derivation import NOT_EQUIVALENT, UNDETERMINED, check_derivation
 
@@ -131,7 +136,10 @@ def check_working(
         texts = [claim_text(n, names) for n in [answer, *nodes]]
     except Unsupported:
         return None
-    d = check_derivation(texts, cpu_seconds=STEP_SECONDS, label=_label)
+    from dlstudy.bank.derivation import assumptions
+
+    ranges = {names.get(k, k): v for k, v in (domain or {}).items() if k in used}
+    d = check_derivation(texts, assume=assumptions(ranges), cpu_seconds=STEP_SECONDS, label=_label)
     undetermined = [s.line - 1 for s in d.steps[1:] if s.status == UNDETERMINED]
     k = d.first_wrong
     if k is None:
@@ -176,4 +184,5 @@ def working_for(question: Any, lines: list[str]) -> Working | None:
     if e is None or getattr(e, "expression", None) is None:
         return None
     symbols = tuple(e.symbols)
-    return check_working(e.expression, read_lines(lines, symbols), lines, symbols)
+    domain = getattr(e, "domain", None)
+    return check_working(e.expression, read_lines(lines, symbols), lines, symbols, domain)

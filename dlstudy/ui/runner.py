@@ -113,7 +113,11 @@ class Runner:
         reader: LineReader,
         seed: int | None = None,
         show_solutions: bool = False,
+        working: bool | None = None,
     ) -> None:
+        #: whether an expression question reads a working of several lines (in a terminal; piped
+        #: input keeps its contract of one line per answer, so answers never shift)
+        self.working = reader.interactive if working is None else working
         self.session = session
         self.store = store
         self.console = console
@@ -214,6 +218,7 @@ class Runner:
         if (
             first is None
             or not first.strip()
+            or not self.working
             or getattr(item.question, "kind", None) != "expression"
             or self.session.is_command(first)
         ):
@@ -336,7 +341,7 @@ class Runner:
         if s.feedback:
             self._leech(item)
         render.question(self.console, s, item)
-        if getattr(item.question, "kind", None) == "expression":
+        if self.working and getattr(item.question, "kind", None) == "expression":
             render.notice(
                 self.console,
                 "You may write your working over several lines, one expression per line: "
