@@ -267,3 +267,16 @@ def test_the_symbolic_check_runs_under_a_cpu_limit() -> None:
     right = read_expression("tanh(x)^7 + sigma(x)^9", ("x",)).value
     check = engine_check(left, right, ["x"], cpu_seconds=0.05)
     assert check.status in ("equivalent", "undetermined")
+
+
+def test_a_wrong_expression_is_shown_where_it_differs() -> None:
+    """The feedback names a point and both values there; the oracle is math at that point."""
+    import math
+    import re
+
+    g = grade_answer(_expr("x^2 + 1"), "2*x")
+    m = re.search(r"at x = (\S+): the answer is (\S+), yours is (\S+)\)", g.message)
+    assert not g.correct and m, g.message
+    x, answer, yours = (float(v) for v in m.groups())
+    assert math.isclose(x * x + 1, answer, rel_tol=0.01)
+    assert math.isclose(2 * x, yours, rel_tol=0.01, abs_tol=0.01)

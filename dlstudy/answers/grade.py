@@ -517,6 +517,24 @@ def _grade_expression(expected: Expected, text: str, symbolic: bool = True) -> G
             m.node, reading.value, symbols, domain=domain
         ):
             return Grade(False, reading.read_as, f"wrong: {m.message}", m.name, m.message, [], 0.0)
+    where = _difference(expected.expression, reading.value, symbols, domain)
     return Grade(
-        False, reading.read_as, "wrong: not equivalent to the expected expression", score=0.0
+        False,
+        reading.read_as,
+        "wrong: not equivalent to the expected expression" + where,
+        score=0.0,
     )
+
+
+def _difference(
+    expected: Node, given: Node, symbols: list[str], domain: Mapping[str, tuple[float, float]]
+) -> str:
+    """Where the two differ, in words: `` (at x = 0.412: the answer is 0.241, yours is 0.759)``, at
+    the first test point where both are defined and differ (3 significant figures)."""
+    for env in _points(symbols, N_POINTS, domain):
+        va, vb = _value(expected, env), _value(given, env)
+        if va is None or vb is None or abs(va - vb) <= 1e-9 * max(1.0, abs(va), abs(vb)):
+            continue
+        at = ", ".join(f"{k} = {env[k]:.3g}" for k in symbols if k in env)
+        return f" (at {at}: the answer is {va:.3g}, yours is {vb:.3g})"
+    return ""
