@@ -209,3 +209,20 @@ def test_the_interactive_prompt_checks_each_line_as_it_is_typed(tmp_path):
     assert child.exitstatus == 1
     history = (tmp_path / "home" / "derive_history").read_text()
     assert "diff(x**2/2, x)" in history  # readline history kept for the next session
+
+
+def test_bundled_examples_are_right_and_named_ones_only():
+    """Every bundled example derivation is proven step by step (with the assumptions its first
+    comment states); an unknown name lists them; FILE and --example together are refused."""
+    from dlstudy.symbolic.derive_report import examples
+
+    assert set(examples()) >= {"sigmoid-prime", "bce-gradient", "kl-gaussians"}
+    for name in examples():
+        extra = ["--assume", "s1 > 0", "--assume", "s2 > 0"] if name == "kl-gaussians" else []
+        p = run("--example", name, *extra, "--json")
+        assert p.returncode == 0, (name, p.stdout, p.stderr)
+        assert json.loads(p.stdout)["first_wrong"] is None
+    p = run("--example", "sigmoid-prim")
+    assert p.returncode == 2 and "did you mean 'sigmoid-prime'" in p.stderr
+    p = run("x.txt", "--example", "bce-gradient")
+    assert p.returncode == 2 and "not both" in p.stderr

@@ -130,6 +130,7 @@ def test_pty_exam_ctrl_c_asks_and_a_second_ctrl_c_hands_in(tmp_path):
     child.expect_exact("answer> ")
     child.sendintr()
     child.expect_exact("Hand in now?")
+    child.expect_exact("goto N > ")  # the whole prompt is drawn: the program is reading
     child.sendintr()  # the second Ctrl-C hands in
     child.expect_exact("Exam report")
     child.expect_exact("handed in with Ctrl-C")

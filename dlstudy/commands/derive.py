@@ -16,11 +16,12 @@ EPILOG = (
     "The first line is the starting point. For the first wrong step: a counterexample (the "
     "symbols' values and both sides) and the likely slip (a sign, a missing 1/2 or factor, a "
     "dropped chain-rule factor, exchanged symbols, a dropped term).\n\n"
-    "Examples:\n\n"
-    "  dlstudy derive steps.txt\n\n"
+    "Write your own in a text file and run dlstudy derive FILE. Examples:\n\n"
+    "  dlstudy derive --example sigmoid-prime          # a bundled derivation, to see the format\n\n"
     "  printf 'diff(x*exp(x), x)\\nexp(x) + x*exp(x)\\n' | dlstudy derive -\n\n"
-    "  dlstudy derive                      # a prompt: each line is checked as you type it\n\n"
-    "  dlstudy derive kl.txt --assume 's1 > 0' --assume 's2 > 0' --json\n\n"
+    "  dlstudy derive                                 # a prompt: each line is checked as you type it\n\n"
+    "  dlstudy derive --example kl-gaussians --assume 's1 > 0' --assume 's2 > 0' --json\n\n"
+    "Bundled examples: bce-gradient, kl-gaussians, sigmoid-prime.\n\n"
     "Exit codes: 0 every step proven equal, 1 a step is not equal (a confirmed counterexample), "
     "2 a line cannot be read (its line and column are named), 3 a step undetermined."
 )
@@ -44,8 +45,13 @@ def derive(
         5.0, "--timeout", help="CPU seconds allowed per step (above 0, at most 600)."
     ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    example: str = typer.Option(
+        None, "--example", help="Check a bundled example derivation instead of FILE (by name)."
+    ),
 ) -> None:
     """Check a derivation line by line: where does it go wrong, and what is the likely slip?"""
     from dlstudy.symbolic.derive_report import run
 
-    raise typer.Exit(run(file, assume=assume or (), timeout=timeout, as_json=json_))
+    raise typer.Exit(
+        run(file, assume=assume or (), timeout=timeout, as_json=json_, example=example)
+    )

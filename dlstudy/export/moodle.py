@@ -213,8 +213,9 @@ def shortanswer_forms(q: Any) -> list[str]:
     from dlstudy.answers.expr import normalize
 
     canonical = clean(q.answer)
+    ascii_form = normalize(canonical).replace("σ", "sigmoid").replace("π", "pi")  # as typed
     forms: list[str] = []
-    for form in (canonical, normalize(canonical), normalize(canonical).replace(" ", "")):
+    for form in (canonical, ascii_form, ascii_form.replace(" ", "")):
         if form not in forms:
             forms.append(form)
     return forms

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -71,6 +72,28 @@ def read_source(source: str) -> tuple[list[str], str]:
     except UnreadableFile as exc:
         raise DlstudyError(f"{source}: {exc.reason}") from None
     return decode(data, source), source
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples" / "derive"
+
+
+def examples() -> list[str]:
+    """The names of the bundled example derivations (``dlstudy derive --example NAME``)."""
+    return sorted(p.stem for p in EXAMPLES_DIR.glob("*.txt"))
+
+
+def example_path(name: str) -> str:
+    """The file of the bundled example ``name``, or the domain error listing them."""
+    from dlstudy.errors import did_you_mean
+
+    if name not in examples():
+        hint = did_you_mean(name, examples())
+        raise DlstudyError(
+            f"--example: no example derivation '{name}'"
+            + (f" {hint.strip()}" if hint else "")
+            + f" (bundled: {', '.join(examples())})"
+        )
+    return str(EXAMPLES_DIR / f"{name}.txt")
 
 
 # -- showing ----------------------------------------------------------------------------------
@@ -162,11 +185,21 @@ def _note_unused(d: dv.Derivation) -> None:
 
 # -- the command ------------------------------------------------------------------------------
 def run(
-    source: str | None, *, assume: Sequence[str] = (), timeout: float = 5.0, as_json: bool = False
+    source: str | None,
+    *,
+    assume: Sequence[str] = (),
+    timeout: float = 5.0,
+    as_json: bool = False,
+    example: str | None = None,
 ) -> int:
-    """``dlstudy derive [FILE | -]``: the exit code. No ``source`` and stdin a terminal (and no
-    ``--json``): the interactive prompt; else ``source`` or stdin is read to its end."""
+    """``dlstudy derive [FILE | - | --example NAME]``: the exit code. No ``source`` and stdin a
+    terminal (and no ``--json``): the interactive prompt; else ``source`` or stdin is read to its
+    end. ``example``: a bundled derivation (``dlstudy/examples/derive/NAME.txt``)."""
     dv.sandbox.check_seconds(timeout)
+    if example is not None:
+        if source is not None:
+            raise DlstudyError("give either FILE or --example NAME, not both")
+        source = example_path(example)
     if source is None and not as_json and sys.stdin.isatty():
         return interactive(assume=assume, timeout=timeout)
     lines, origin = read_source(source or "-")
