@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from dlstudy.errors import DlstudyError
 from dlstudy.grading import grade
-from dlstudy.reference.mdp import compile_gridworld, random_mdp
+from dlstudy.reference.gridworld import compile_gridworld
+from dlstudy.reference.mdp import random_mdp
 from dlstudy.reference.registry import call
 from tests.test_ref_rl_mdp import CHAIN, exact_v_pi, uniform_policy
 

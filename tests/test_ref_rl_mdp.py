@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from dlstudy.errors import DlstudyError
 from dlstudy.grading import grade
+from dlstudy.reference.gridworld import compile_gridworld
 from dlstudy.reference.mdp import (
-    compile_gridworld,
     load_mdp,
     random_gridworld,
     random_mdp,

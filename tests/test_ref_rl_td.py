@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dlstudy.errors import DlstudyError
 from dlstudy.grading import grade
-from dlstudy.reference.mdp import compile_gridworld
+from dlstudy.reference.gridworld import compile_gridworld
 from dlstudy.reference.registry import call
 
 small = st.integers(-5, 5)

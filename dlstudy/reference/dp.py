@@ -16,10 +16,9 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
+from dlstudy.reference.bellman import _solve_exact, backup_detail
 from dlstudy.reference.mdp import (
     MDP,
-    _solve_exact,
-    backup_detail,
     load_mdp,
     policy_matrix,
     states_not_terminating,

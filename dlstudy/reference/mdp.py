@@ -11,7 +11,7 @@ An action with no transitions from a state is unavailable there; a terminal stat
 transitions; for every available (state, action) the probabilities sum to 1 (within 1e-9). ``prob``
 defaults to 1 and ``reward`` to 0; a probability may be written as a fraction string ``"1/3"``.
 A dict with a ``grid`` key instead of ``transitions`` is the gridworld shorthand
-(``dlstudy/examples/mdp/README.md``), compiled by :func:`compile_gridworld`. A policy is ``"uniform"``, a
+(``dlstudy/examples/mdp/README.md``), compiled by :func:`dlstudy.reference.gridworld.compile_gridworld`. A policy is ``"uniform"``, a
 mapping state → {action: probability}, or a mapping state → action.
 
 Notation of the notes: :math:`G_t = \\sum_k \\gamma^k R_{t+k+1}` and
@@ -21,7 +21,6 @@ Notation of the notes: :math:`G_t = \\sum_k \\gamma^k R_{t+k+1}` and
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,16 +28,10 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
-from dlstudy.output import format_factor, format_number
+from dlstudy.output import format_number
 from dlstudy.reference.registry import (
-    ASIDE,
-    Mistake,
-    Solution,
-    Step,
     as_array,
     as_float,
-    as_vector,
-    reference,
 )
 from dlstudy.values import parse_number
 
@@ -60,20 +53,6 @@ _MDP_KEYS = {
     "description",
 }
 _TRANSITION_KEYS = {"state", "action", "next", "prob", "reward"}
-_GRID_KEYS = {"grid", "step_reward", "slip", "gamma", "terminal_reward", "name", "description"}
-#: Gridworld moves (row, column offsets) in the order of the actions (the greedy tie-break order).
-MOVES: dict[str, tuple[int, int]] = {
-    "up": (-1, 0),
-    "down": (1, 0),
-    "left": (0, -1),
-    "right": (0, 1),
-}
-_PERPENDICULAR = {
-    "up": ("left", "right"),
-    "down": ("left", "right"),
-    "left": ("up", "down"),
-    "right": ("up", "down"),
-}
 
 
 @dataclass(frozen=True)
@@ -223,6 +202,8 @@ def load_mdp(value: Any, gamma: float | None = None) -> MDP:
             "(grid = ...), or the name of a bundled example; on the command line use mdp=@file.json"
         )
     if "transitions" not in value and "grid" in value:
+        from dlstudy.reference.gridworld import compile_gridworld
+
         value = compile_gridworld(value)
     return _validate(value, gamma)
 
@@ -455,149 +436,6 @@ def states_not_terminating(mdp: MDP, pi: np.ndarray) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Gridworld shorthand
-# ---------------------------------------------------------------------------------------------
-
-_NUMBER_CELL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)\Z")
-
-
-def cell_name(row: int, col: int) -> str:
-    """The state name of the cell in (1-based) ``row``, ``col``: ``r1c1`` is the top-left corner."""
-    return f"r{row}c{col}"
-
-
-def _grid_rows(grid: Any) -> list[list[str]]:
-    if isinstance(grid, list):
-        lines = [str(r) for r in grid]
-    elif isinstance(grid, str):
-        lines = grid.split("\n")
-    else:
-        raise DlstudyError("gridworld: 'grid' must be a string of rows (or a list of row strings)")
-    lines = [ln.strip() for ln in lines]
-    lines = [ln for ln in lines if ln]
-    if not lines:
-        raise DlstudyError("gridworld: the grid is empty")
-    rows: list[list[str]] = []
-    for line in lines:
-        cells = line.split() if any(c.isspace() for c in line) else list(line)
-        rows.append(cells)
-    for i, row in enumerate(rows):
-        if len(row) != len(rows[0]):
-            raise DlstudyError(
-                f"gridworld: row {i + 1} has {len(row)} cells but row 1 has {len(rows[0])}; "
-                "every row needs the same number of cells"
-            )
-    return rows
-
-
-def compile_gridworld(spec: dict[str, Any]) -> dict[str, Any]:
-    """Compile the gridworld shorthand to the MDP file format.
-
-    Cells: ``.`` free, ``#`` wall, ``S`` start (free), ``T`` terminal, a number (``+10``, ``-5``)
-    terminal with that reward for entering it. Actions up, down, left, right; a move into a wall or off
-    the grid stays put. With ``slip`` the move goes to each perpendicular direction with probability
-    slip/2. Reward of a move: ``step_reward`` plus the number of the terminal entered
-    (``terminal_reward = "add"``, the default) or that number alone (``"replace"``).
-    """
-    unknown = [k for k in spec if k not in _GRID_KEYS]
-    if unknown:
-        k = str(unknown[0])
-        raise DlstudyError(
-            f"gridworld: unknown key '{k}'{did_you_mean(k, _GRID_KEYS)}; keys: grid, step_reward, "
-            "slip, gamma, terminal_reward"
-        )
-    rows = _grid_rows(spec.get("grid"))
-    step = _prob_number(spec.get("step_reward", 0.0), "gridworld: step_reward")
-    slip = _prob_number(spec.get("slip", 0.0), "gridworld: slip")
-    if not 0.0 <= slip <= 1.0:
-        raise DlstudyError(f"gridworld: slip must be a probability in [0, 1], got {slip}")
-    mode = spec.get("terminal_reward", "add")
-    if mode not in ("add", "replace"):
-        raise DlstudyError(f"gridworld: terminal_reward must be 'add' or 'replace', got {mode!r}")
-    n_rows, n_cols = len(rows), len(rows[0])
-    bonus: dict[tuple[int, int], float] = {}
-    walls: set[tuple[int, int]] = set()
-    start = None
-    for r, row in enumerate(rows):
-        for c, tok in enumerate(row):
-            if tok == "#":
-                walls.add((r, c))
-            elif tok in ".S":
-                if tok == "S":
-                    if start is not None:
-                        raise DlstudyError(
-                            f"gridworld: row {r + 1}, column {c + 1}: a second start cell 'S'"
-                        )
-                    start = (r, c)
-            elif tok == "T":
-                bonus[(r, c)] = 0.0
-            elif _NUMBER_CELL.match(tok):
-                bonus[(r, c)] = float(tok)
-            else:
-                raise DlstudyError(
-                    f"gridworld: row {r + 1}, column {c + 1}: unknown cell '{tok}' "
-                    "(use . free, # wall, S start, T terminal, or a number for a terminal reward)"
-                )
-    cells = [(r, c) for r in range(n_rows) for c in range(n_cols) if (r, c) not in walls]
-    if not cells:
-        raise DlstudyError("gridworld: every cell is a wall")
-    name = {rc: cell_name(rc[0] + 1, rc[1] + 1) for rc in cells}
-
-    def move(rc: tuple[int, int], action: str) -> tuple[int, int]:
-        dr, dc = MOVES[action]
-        nr, nc = rc[0] + dr, rc[1] + dc
-        if 0 <= nr < n_rows and 0 <= nc < n_cols and (nr, nc) not in walls:
-            return nr, nc
-        return rc
-
-    def reward(target: tuple[int, int]) -> float:
-        if target in bonus:
-            return (
-                bonus[target]
-                if mode == "replace" and rows[target[0]][target[1]] != "T"
-                else (step + bonus[target])
-            )
-        return step
-
-    transitions = []
-    for rc in cells:
-        if rc in bonus:
-            continue
-        for action in MOVES:
-            probs: dict[tuple[int, int], float] = {}
-            branches = [(action, 1.0 - slip)]
-            branches += [(side, slip / 2) for side in _PERPENDICULAR[action]]
-            for direction, p in branches:
-                if p > 0:
-                    target = move(rc, direction)
-                    probs[target] = probs.get(target, 0.0) + p
-            for target, p in probs.items():
-                transitions.append(
-                    {
-                        "state": name[rc],
-                        "action": action,
-                        "next": name[target],
-                        "prob": p,
-                        "reward": reward(target),
-                    }
-                )
-    out: dict[str, Any] = {
-        "states": [name[rc] for rc in cells],
-        "actions": list(MOVES),
-        "terminal": [name[rc] for rc in cells if rc in bonus],
-        "transitions": transitions,
-        "step_reward": step,
-        "slip": slip,
-        "layout": [" ".join(row) for row in rows],
-    }
-    if "gamma" in spec:
-        out["gamma"] = spec["gamma"]
-    if start is not None:
-        out["start"] = name[start]
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
 # Random MDPs and gridworlds for the question bank
 # ---------------------------------------------------------------------------------------------
 
@@ -673,6 +511,8 @@ def random_gridworld(
     (never a wall or terminal, so templates can ask about it), one goal terminal with reward +1, +5
     or +10, a pit (-1, -5 or -10) when the grid has at least 6 free cells, ``n_walls`` walls, and
     every free cell able to reach a terminal. The shorthand is kept under ``layout``."""
+    from dlstudy.reference.gridworld import compile_gridworld
+
     rows, cols, n_walls = int(rows), int(cols), int(n_walls)
     if rows < 1 or cols < 1 or n_walls < 0 or rows * cols < 2 + n_walls:
         raise DlstudyError("random_gridworld: the grid is too small for a goal and the walls")
@@ -699,224 +539,9 @@ def random_gridworld(
 
 
 def _all_reach_terminal(grid: list[str]) -> bool:
+    from dlstudy.reference.gridworld import compile_gridworld
+
     compiled = compile_gridworld({"grid": "\n".join(grid), "gamma": 1.0})
     mdp = load_mdp(compiled)
     pi = policy_matrix(mdp, "uniform")
     return not states_not_terminating(mdp, pi)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reference functions: returns, Bellman backup, exact v_pi
-# ---------------------------------------------------------------------------------------------
-
-
-@reference(
-    "discounted-return",
-    section="mdp",
-    summary="G_t = Σ_k γ^k R_{t+k+1} of a reward sequence, with every G_t by G_t = R_{t+1} + γ G_{t+1}",
-    params_help={
-        "rewards": "the rewards R_1, R_2, ..., R_T of an episode (a list)",
-        "gamma": "discount factor in [0, 1]",
-        "t": "the time step t of G_t (default 0: the whole episode)",
-    },
-)
-def discounted_return(rewards: np.ndarray, gamma: float, t: int = 0) -> Solution:
-    """Discounted return of a finite episode.
-
-    .. math:: G_t = \\sum_{k=0}^{T-t-1} \\gamma^k R_{t+k+1}, \\qquad G_t = R_{t+1} + \\gamma G_{t+1}
-
-    Parameters
-    ----------
-    rewards : array of shape (T,)
-        ``rewards[0]`` is R_1 (the reward after the first action), ``rewards[T-1]`` is R_T.
-    gamma : float
-        Discount factor in [0, 1].
-    t : int
-        The step of G_t, 0 <= t <= T (G_T = 0).
-    """
-    r = as_vector(rewards, "rewards")
-    g = check_gamma(gamma)
-    n = r.size
-    if isinstance(t, bool) or int(t) != t or not 0 <= int(t) <= n:
-        raise DlstudyError(f"t: expected an integer step between 0 and {n}, got {t}")
-    t = int(t)
-    tail = r[t:]
-    powers = g ** np.arange(tail.size)
-    terms = powers * tail
-    result = float(terms.sum())
-    all_g = np.zeros(n + 1)
-    for k in range(n - 1, -1, -1):
-        all_g[k] = r[k] + g * all_g[k + 1]
-    detail = (
-        " + ".join(f"{format_number(g)}^{k}·{format_factor(x)}" for k, x in enumerate(tail)) or "0"
-    )
-    index = "k+1" if t == 0 else f"{t}+k+1"
-    steps = [
-        Step(f"G_{t} = Σ_k γ^k R_({index})", result, f"{detail} = {format_number(result)}"),
-        Step(
-            "every G_t backwards (G_t = R_(t+1) + γ G_(t+1), G_T = 0)",
-            all_g.tolist(),
-            part=ASIDE,
-        ),
-    ]
-    mistakes = [
-        Mistake(
-            "gamma-k-plus-1",
-            "you discounted the first reward too: G_t = Σ γ^k R_{t+k+1} starts with γ^0 = 1",
-            float((g * powers * tail).sum()),
-        ),
-        Mistake(
-            "undiscounted", "you forgot the discount: multiply R_{t+k+1} by γ^k", float(tail.sum())
-        ),
-    ]
-    if t > 0:
-        inc = r[t - 1 :]
-        mistakes.append(
-            Mistake(
-                "includes-r-t",
-                "G_t starts at R_{t+1}: R_t belongs to G_{t-1}",
-                float((g ** np.arange(inc.size) * inc).sum()),
-            )
-        )
-    return Solution(
-        result, steps, mistakes, convention="rewards[0] is R_1; G_t sums R_{t+1}, R_{t+2}, ..."
-    )
-
-
-def backup_detail(mdp: MDP, pi: np.ndarray | None, v: np.ndarray, s: int, label: str) -> str:
-    """The written-out Bellman backup of state ``s``: Σ_a π(a|s) Σ p [r + γ V(s')] (or max_a when
-    ``pi`` is None)."""
-    if mdp.is_terminal(s):
-        return f"{label}({mdp.states[s]}) = 0 (terminal)"
-    g = format_number(mdp.gamma)
-    parts = []
-    for a in np.flatnonzero(mdp.available[s]):
-        inner = " + ".join(
-            f"{format_number(p)}·[{format_number(r)} + {g}·{format_factor(v[n])}]"
-            for n, p, r in mdp.outcomes[(s, int(a))]
-        )
-        if pi is None:
-            parts.append(f"{mdp.actions[a]}: {inner}")
-        elif pi[s, a] > 0:
-            parts.append(f"{format_number(pi[s, a])}·({inner})")
-    joined = "; ".join(parts) if pi is None else " + ".join(parts)
-    return f"{label}({mdp.states[s]}) = " + (f"max{{{joined}}}" if pi is None else joined)
-
-
-@reference(
-    "bellman-backup",
-    section="mdp",
-    summary="one Bellman expectation backup v(s) ← Σ_a π(a|s) Σ p(s',r|s,a)[r + γ V(s')]",
-    params_help={
-        "mdp": "the MDP (mdp=@file.json / .toml, a gridworld, or a bundled example name)",
-        "values": "V: state → value, a list in state order, or one number for every state",
-        "policy": "'uniform', state → action, or state → {action: probability}",
-        "state": "only this state (default: every state)",
-        "gamma": "discount factor (overrides the file's)",
-    },
-)
-def bellman_backup(
-    mdp: Any,
-    values: Any = 0.0,
-    policy: Any = "uniform",
-    state: str = "",
-    gamma: float | None = None,
-) -> Solution:
-    """The Bellman expectation backup of V under π.
-
-    .. math:: (T^\\pi V)(s) = \\sum_a \\pi(a|s) \\sum_{s',r} p(s',r|s,a)\\,[r + \\gamma V(s')]
-
-    Returns a number when ``state`` is given, else state → backed-up value (terminal states: 0).
-    """
-    m = load_mdp(mdp, gamma)
-    pi = policy_matrix(m, policy)
-    v = values_vector(m, values)
-    q = m.R + m.gamma * (m.P @ v)
-    new = (pi * q).sum(axis=1)
-    no_gamma = (pi * (m.R + m.P @ v)).sum(axis=1)
-    asked = m.index(state, "state") if state else None
-    steps = [
-        Step(
-            f"q({m.states[s]}, a) = Σ_s' p(s'|{m.states[s]},a) [r + γ V(s')]",
-            {m.actions[a]: float(q[s, a]) for a in np.flatnonzero(m.available[s])},
-            part=ASIDE if asked is not None and s != asked else "",
-        )
-        for s in range(m.n_states)
-        if not m.is_terminal(s)
-    ]
-    if state:
-        s = m.index(state, "state")
-        result: Any = float(new[s])
-        written = backup_detail(m, pi, v, s, "v").partition(" = ")[2]
-        steps.append(
-            Step(
-                f"v({m.states[s]}) = Σ_a π(a|{m.states[s]}) q({m.states[s]}, a)",
-                result,
-                f"{written} = {format_number(result)}",
-            )
-        )
-        wrong = float(no_gamma[s])
-    else:
-        result = m.values_dict(new)
-        steps.append(Step("v(s) for every state", result))
-        wrong = m.values_dict(no_gamma)
-    mistakes = (
-        [Mistake("no-discount", "you dropped γ in r + γ V(s')", wrong)] if m.gamma != 1 else []
-    )
-    return Solution(result, steps, mistakes, convention=f"gamma = {format_number(m.gamma)}")
-
-
-@reference(
-    "policy-value-exact",
-    section="mdp",
-    summary="v_π exactly, by solving the linear system (I - γ P_π) v = r_π",
-    params_help={
-        "mdp": "the MDP (mdp=@file.json / .toml, a gridworld, or a bundled example name)",
-        "policy": "'uniform', state → action, or state → {action: probability}",
-        "gamma": "discount factor (overrides the file's)",
-    },
-)
-def policy_value_exact(mdp: Any, policy: Any = "uniform", gamma: float | None = None) -> Solution:
-    """v_π from the Bellman expectation equation as a linear system over the non-terminal states.
-
-    .. math:: v = r_\\pi + \\gamma P_\\pi v \\;\\Rightarrow\\; (I - \\gamma P_\\pi)\\, v = r_\\pi,
-       \\quad P_\\pi[s, s'] = \\sum_a \\pi(a|s) p(s'|s,a),\\; r_\\pi[s] = \\sum_a \\pi(a|s) r(s,a)
-
-    Terminal states have value 0 (their columns drop out). With γ = 1 the system is singular when some
-    state never reaches a terminal state under π: that is reported, not solved.
-    """
-    m = load_mdp(mdp, gamma)
-    pi = policy_matrix(m, policy)
-    v = _solve_exact(m, pi)
-    p_pi = np.einsum("sa,sat->st", pi, m.P)
-    r_pi = (pi * m.R).sum(axis=1)
-    steps = [
-        Step("P_π[s, s'] = Σ_a π(a|s) p(s'|s,a)", p_pi),
-        Step("r_π[s] = Σ_a π(a|s) r(s,a)", r_pi),
-        Step("solve (I - γ P_π) v = r_π over the non-terminal states", m.values_dict(v)),
-    ]
-    return Solution(
-        m.values_dict(v),
-        steps,
-        convention=f"gamma = {format_number(m.gamma)}; terminal states have value 0",
-    )
-
-
-def _solve_exact(m: MDP, pi: np.ndarray) -> np.ndarray:
-    if m.gamma == 1.0:
-        stuck = states_not_terminating(m, pi)
-        if stuck:
-            raise DlstudyError(
-                f"gamma = 1 and the policy never reaches a terminal state from {', '.join(stuck)}: "
-                "v_π is not defined (infinite horizon without discounting); use gamma < 1 or change "
-                "the policy"
-            )
-    live = [s for s in range(m.n_states) if not m.is_terminal(s)]
-    p_pi = np.einsum("sa,sat->st", pi, m.P)[np.ix_(live, live)]
-    r_pi = (pi * m.R).sum(axis=1)[live]
-    v = np.zeros(m.n_states)
-    try:
-        v[live] = np.linalg.solve(np.eye(len(live)) - m.gamma * p_pi, r_pi)
-    except np.linalg.LinAlgError:  # pragma: no cover - excluded by the reachability check
-        raise DlstudyError("the linear system (I - γ P_π) v = r_π is singular") from None
-    return v
