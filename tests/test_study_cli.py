@@ -489,7 +489,7 @@ def test_kill_9_sessions_are_marked_ended_on_the_next_start(tmp_path):
     assert run(tmp_path, "stats", "--json").returncode == 0
     ((ended, by, seconds),) = rows(tmp_path, "SELECT ended, ended_by, seconds FROM sessions")
     (ts,) = rows(tmp_path, "SELECT ts FROM attempts")
-    assert by == "killed" and ended == ts[0] and seconds >= 0
+    assert by == "killed" and ended == ts[0] and 0 <= seconds  # a duration, not a speed goal
 
 
 def test_stats_and_topics_show_the_same_mastery(tmp_path):
