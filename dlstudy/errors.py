@@ -1,7 +1,7 @@
 """The one domain error of dlstudy.
 
 Every parser and reference function raises :class:`DlstudyError` for bad input; the CLI turns it into a
-one-line message on stderr and exit code 2 (``DLSTUDY_DEBUG=1`` shows the traceback instead).
+one-line message on stderr and exit code 2 (``DLSTUDY_DEBUG=1`` shows the traceback before it).
 """
 
 from __future__ import annotations
