@@ -164,8 +164,8 @@ def size_problems(kind: str, spec: dict[str, Any], label: str) -> list[str]:
         step = spec["step"]
         if step > 0 and (spec["high"] - spec["low"]) / step > MAX_RANGE:
             problems.append(
-                f"{label}: the grid from {spec['low']} to {spec['high']} in steps of {step} is too "
-                f"fine for hand work (at most {MAX_RANGE:,} values)"
+                f"{label}: the grid from {_shown(spec['low'])} to {_shown(spec['high'])} in steps "
+                f"of {_shown(step)} is too fine for hand work (at most {MAX_RANGE:,} values)"
             )
     return problems
 
