@@ -171,10 +171,17 @@ def size_problems(kind: str, spec: dict[str, Any], label: str) -> list[str]:
 
 
 def _shown(v: Any) -> str:
-    """A number for a message: a 5,000-digit integer is not printed (nor printable)."""
-    if isinstance(v, int) and abs(v) >= 10**30:
-        return f"a {len(str(abs(v) // 10**30)) + 30}-digit number"
-    return f"{v:,}" if isinstance(v, int) else str(v)
+    """A number for a message, short: a 5,000-digit integer is not printed (nor printable), a
+    long fraction is shown as a float."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}" if abs(v) < 10**30 else f"a {len(str(abs(v) // 10**30)) + 30}-digit number"
+    text = str(v)
+    if len(text) <= 30:
+        return text
+    try:
+        return f"{float(v):.6g}"
+    except (OverflowError, TypeError, ValueError):
+        return "a number too long to show"
 
 
 def _check_size(kind: str, spec: dict[str, Any], label: str) -> None:
@@ -239,11 +246,14 @@ def _ints(
 ) -> list[int]:
     if high - low > MAX_RANGE:
         raise GeneratorError(
-            f"the range [{low}, {high}] is too wide for hand work (at most {MAX_RANGE} values)"
+            f"the range [{_shown(low)}, {_shown(high)}] is too wide for hand work "
+            f"(at most {MAX_RANGE} values)"
         )
     allowed = [v for v in range(low, high + 1) if v not in exclude]
     if not allowed:
-        raise GeneratorError(f"no integer in [{low}, {high}] outside exclude={exclude}")
+        raise GeneratorError(
+            f"no integer in [{_shown(low)}, {_shown(high)}] outside exclude={exclude}"
+        )
     idx = rng.integers(0, len(allowed), size=count)
     return [allowed[i] for i in idx]
 
@@ -309,7 +319,9 @@ def _s_fraction(
         - set(exclude)
     )
     if not options:
-        raise GeneratorError(f"{label}: no fraction in [{lo}, {hi}] with denominators {dens}")
+        raise GeneratorError(
+            f"{label}: no fraction in [{_shown(lo)}, {_shown(hi)}] with denominators {dens}"
+        )
     return options[int(rng.integers(0, len(options)))]
 
 
