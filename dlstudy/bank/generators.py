@@ -152,6 +152,7 @@ def size_problems(kind: str, spec: dict[str, Any], label: str) -> list[str]:
         _is_number(spec.get(k)) for k in ("low", "high")
     ):
         dens = spec.get("denominators", [1]) if kind == "fraction" else [1]
+        dens = dens if isinstance(dens, list) else [dens]
         widest = max((d for d in dens if _is_number(d)), default=1)
         if (spec["high"] - spec["low"]) * widest > MAX_RANGE:
             problems.append(
