@@ -1,7 +1,8 @@
 """Entry point: ``dlstudy`` and ``python -m dlstudy`` (:func:`run`); :func:`main` for a caller that
 stays (tests).
 
-Maps the domain error to a one-line message and exit code 2; ``DLSTUDY_DEBUG=1`` shows tracebacks.
+Maps the domain error to a one-line message and exit code 2; ``DLSTUDY_DEBUG=1`` shows the traceback
+first (on stderr), with the same message and exit code.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ def _fail(message: str, detail: str = "", code: int = 2) -> None:
     raise SystemExit(code)
 
 
+def _traceback() -> None:
+    import traceback  # only with DLSTUDY_DEBUG set: not a cost of every start
+
+    traceback.print_exc()
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; never show a traceback for bad input."""
     if "numpy" not in sys.modules:
@@ -73,8 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="dlstudy")
     except DlstudyError as exc:
-        if debug:
-            raise
+        if debug:  # the traceback, then the same message and exit code as without it
+            _traceback()
         _fail(exc.message, exc.detail, exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
@@ -86,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0) from None
     except Exception as exc:  # a bug in dlstudy, not bad input
         if debug:
-            raise
+            _traceback()
         _fail(
             f"internal error ({type(exc).__name__}: {exc}); this is a bug in dlstudy. "
             "Rerun with DLSTUDY_DEBUG=1 to see the traceback.",
@@ -101,8 +109,7 @@ def run() -> NoReturn:
     one by one) takes longer than many commands do: 70 ms after ``check`` here. Nothing of dlstudy
     needs it: answers are committed as they are made, and every file is closed where it is
     written. So the exit does what Python's own does that can matter (join the remaining threads,
-    run the ``atexit`` functions, flush stdout and stderr), then leaves at once. An exception other
-    than ``SystemExit`` (``DLSTUDY_DEBUG=1``) takes the normal way out, with its traceback."""
+    run the ``atexit`` functions, flush stdout and stderr), then leaves at once."""
     try:
         main()
         code: object = 0

@@ -203,11 +203,49 @@ def _read_answer(text: str) -> tuple[Any, str | None]:
         raise DlstudyError(f"--answer: {exc.message}", exc.detail) from None
 
 
-def value_text(value: Any, digits: int = 6) -> str:
-    """A value as a student writes it: one line, or a grid for a matrix."""
-    from dlstudy.bank.render import block
+#: Entries of an array shown whole; a larger one shows its corners (numpy's threshold). The whole
+#: of it is in ``--json``: a terminal does not need a million numbers, and rendering them is what
+#: made ``solve conv2d`` of a 1000×1000 input take 20 s.
+MAX_SHOWN_ENTRIES = 1000
+_EDGE = 4
+#: Steps shown by ``--steps`` (``--json`` lists every one), and characters of one step's working.
+MAX_SHOWN_STEPS = 200
+_MAX_DETAIL = 2000
 
-    return block(value.tolist() if hasattr(value, "tolist") else value, digits, indent="")
+
+def value_text(value: Any, digits: int = 6) -> str:
+    """A value as a student writes it: one line, or a grid for a matrix; a value of more than
+    :data:`MAX_SHOWN_ENTRIES` entries by its first and last rows and columns around ``…``."""
+    from dlstudy.bank.render import block, grid, inline, is_matrix
+
+    plain = value.tolist() if hasattr(value, "tolist") else value
+    size = _size(plain)
+    if size <= MAX_SHOWN_ENTRIES:
+        return block(plain, digits, indent="")
+    if is_matrix(plain):
+        width = len(_ends(plain[0], "⋯"))
+        rows = [["⋮"] * width if r is None else _ends(r, "⋯") for r in _ends(plain, None)]
+        note = f"({len(plain)}×{len(plain[0])}: the corners; --json prints every entry)"
+        return grid(rows, digits, indent="") + "\n" + note
+    if isinstance(plain, list) and all(not isinstance(v, (list, dict)) for v in plain):
+        shown = ", ".join(inline(v, digits) if v is not None else "…" for v in _ends(plain, None))
+        return f"[{shown}]  ({len(plain)} entries; --json prints every one)"
+    return f"{size:,} numbers (--json prints them)"
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, list):
+        return sum(_size(v) for v in value) if value and isinstance(value[0], list) else len(value)
+    if isinstance(value, dict):
+        return sum(_size(v) for v in value.values())
+    return 1
+
+
+def _ends(items: list[Any], gap: Any) -> list[Any]:
+    """The first and last :data:`_EDGE` items with ``gap`` between them, or all of them."""
+    if len(items) <= 2 * _EDGE + 1:
+        return list(items)
+    return [*items[:_EDGE], gap, *items[-_EDGE:]]
 
 
 def is_matrix(value: Any) -> bool:
@@ -241,11 +279,14 @@ def _print_solution(solution: Any, show_steps: bool) -> None:
     out = console()
     if show_steps and solution.steps:
         out.print("[bold]Working[/bold]")
-        for step in solution.steps:
+        for step in solution.steps[:MAX_SHOWN_STEPS]:
             text = value_text(step.value) if step.value is not None else ""
             line = f"  {notation(safe(step.label))}"
             if step.detail:
-                line += f": {notation(safe(step.detail))}"
+                detail = step.detail
+                if len(detail) > _MAX_DETAIL:
+                    detail = detail[:_MAX_DETAIL] + "…"
+                line += f": {notation(safe(detail))}"
             if text and not is_matrix(step.value):
                 if not step.detail:
                     line += f" = {text}"
@@ -254,6 +295,9 @@ def _print_solution(solution: Any, show_steps: bool) -> None:
             out.print(line, markup=False, highlight=False)
             if text and is_matrix(step.value):
                 out.print(_indent(text, 4), markup=False, highlight=False)
+        if len(solution.steps) > MAX_SHOWN_STEPS:
+            more = len(solution.steps) - MAX_SHOWN_STEPS
+            out.print(f"  … {more:,} more steps (--json lists every one)", markup=False)
         out.print()
     result = solution.result
     if isinstance(result, dict) and not is_matrix(result):

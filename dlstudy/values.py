@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dlstudy.errors import DlstudyError
+from dlstudy.errors import DlstudyError, long_integer
 
 Number = int | float | Fraction
 
@@ -72,29 +72,33 @@ def parse_json(text: str) -> Any:
         raise DlstudyError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except ValueError:  # an integer past the 4,300 digits Python converts
+        raise DlstudyError(f"invalid JSON at {long_integer(text)}") from None
     except RecursionError:
         raise DlstudyError("JSON nested too deeply") from None
 
 
-def read_file_text(path_text: str) -> str:
-    """The UTF-8 text of the file at ``path_text`` (bounded in size), or the domain error."""
+def read_file_text(path_text: str, limit: int = _MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of the regular file at ``path_text``, read in chunks up to ``limit`` bytes
+    (:func:`dlstudy.files.read_limited`: a folder, a FIFO or a device is refused, not opened), or
+    the domain error."""
+    from dlstudy.files import UnreadableFile, read_limited
+
     path = Path(path_text).expanduser()
     try:
-        found = path.is_file()
+        path.stat()
+    except FileNotFoundError:
+        raise DlstudyError(f"file not found: {_short(path_text)}") from None
     except (OSError, ValueError):  # a name too long for the file system, ...
-        found = False
-    if not found:
-        raise DlstudyError(f"file not found: {_short(path_text)}")
+        pass  # read_limited says why
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DlstudyError(f"cannot read {path_text}: {exc.strerror}") from None
-    if len(raw) > _MAX_FILE_BYTES:
-        raise DlstudyError(f"{path_text} is too large ({len(raw)} bytes)")
+        raw = read_limited(path, limit)
+    except UnreadableFile as exc:
+        raise DlstudyError(f"{_short(path_text)}: {exc.reason}") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise DlstudyError(f"{path_text} is not UTF-8 text") from None
+        raise DlstudyError(f"{_short(path_text)} is not UTF-8 text") from None
 
 
 def read_file_value(path_text: str) -> Any:
@@ -112,6 +116,8 @@ def read_file_value(path_text: str) -> Any:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise DlstudyError(f"{path_text}: invalid TOML: {exc}") from None
+        except ValueError:  # an integer past the 4,300 digits Python converts
+            raise DlstudyError(f"{path_text}: invalid TOML at {long_integer(text)}") from None
         except RecursionError:
             raise DlstudyError(f"{path_text}: TOML nested too deeply") from None
     return parse_value(text, allow_file=False)

@@ -550,4 +550,6 @@ def test_a_parameter_without_a_name_is_reported() -> None:
 
     raw = dict(_BASES[1], params={"": None})
     template, problems = parse_template(raw, "fuzz.toml", 0)
-    assert template is None and any("a parameter name is a non-empty" in p for p in problems)
+    assert template is None and any(
+        "a parameter name is a non-empty identifier" in p for p in problems
+    )

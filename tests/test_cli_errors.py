@@ -7,6 +7,7 @@ are also run in a real subprocess to make sure the two agree.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import sqlite3
@@ -430,3 +431,277 @@ def test_store_and_session_probes(tmp_path, why, setup, args, stdin, code, messa
         )
         assert again.returncode == 2 and b"made on an earlier run" in again.stderr
         assert len(list(home.glob("progress.sqlite3.damaged-*.bak"))) == 1
+
+
+# -- every probe of issue 20's second round ----------------------------------------------------------
+#
+# Each row runs the real CLI in a subprocess under an RLIMIT_CPU and RLIMIT_AS limit (``run_limited``
+# of conftest): a hang is killed by the CPU limit and a blow-up fails its allocation, so the row
+# fails instead of the machine. The rows of earlier sections (special files in --bank folders, the
+# progress store, --seed, --minutes, --n, piped lines) are not repeated; the full disk and read-only
+# folder (tests/test_study_store.py) and kill -9 sessions (tests/test_study_cli.py) need a terminal or a
+# private mount and live there.
+
+_ZEROS = "1" + "0" * 5000
+_TB = "Traceback (most recent call last)"
+
+_MDP_TEMPLATE = """
+[[template]]
+id = "mine.mdp"
+section = "dp"
+kind = "number"
+prompt = "Bellman backup of s0?"
+[template.params]
+mdp = { type = "mdp", n_states = 1000000, n_actions = 1000 }
+[template.answer]
+function = "bellman-backup"
+args = { mdp = "$mdp", values = [0, 0], state = "s0" }
+"""
+
+_ESCAPE_TEMPLATE = """
+[[template]]
+id = "mine.esc"
+section = "convolution"
+kind = "number"
+prompt = "Size? \\u001b]0;pwned\\u0007\\u001b[2J"
+[template.params]
+n = { type = "int", low = 3, high = 5 }
+[template.answer]
+function = "output-size"
+args = { n = "$n", k = 3 }
+"""
+
+_BIG_INT_TEMPLATE = f"""
+[[template]]
+id = "mine.big"
+section = "convolution"
+kind = "number"
+prompt = "n = {{n}}"
+[template.params]
+n = {{ type = "int", low = 1, high = {_ZEROS} }}
+[template.answer]
+function = "output-size"
+args = {{ n = "$n", k = 1 }}
+"""
+
+
+@pytest.fixture
+def probe_files(tmp_path: Path) -> dict[str, Path]:
+    from tests.test_grading_feedback import ATTRIBUTE_REF
+
+    folders = {n: tmp_path / n for n in ("mdp", "esc", "attr", "bigint", "fifo", "spec")}
+    for folder in folders.values():
+        folder.mkdir()
+    (folders["mdp"] / "m.toml").write_text(_MDP_TEMPLATE, encoding="utf-8")
+    (folders["esc"] / "e.toml").write_text(_ESCAPE_TEMPLATE, encoding="utf-8")
+    (folders["attr"] / "h.toml").write_text(ATTRIBUTE_REF, encoding="utf-8")
+    (folders["bigint"] / "b.toml").write_text(_BIG_INT_TEMPLATE, encoding="utf-8")
+    os.mkfifo(folders["fifo"] / "x.toml")
+    with open(folders["spec"] / "spec.txt", "wb") as fh:
+        fh.truncate(200_000_000)  # sparse
+    m1000 = [[(i * 7 + j * 3) % 9 for j in range(1000)] for i in range(1000)]
+    (tmp_path / "m1000.json").write_text(json.dumps(m1000), encoding="utf-8")
+    (tmp_path / "k3.json").write_text("[[1,0,-1],[1,0,-1],[1,0,-1]]", encoding="utf-8")
+    (tmp_path / "digits.json").write_text(f"[1, {'1' * 4400}]", encoding="utf-8")
+    (tmp_path / "boxes.json").write_text(
+        json.dumps([[i, i, i + 5, i + 5] for i in range(3000)]), encoding="utf-8"
+    )
+    (tmp_path / "scores.json").write_text(json.dumps([i / 3000 for i in range(3000)]))
+    return {**folders, "tmp": tmp_path}
+
+
+#: (why, command words, exit code, what stderr says; "" for nothing at all). ``{name}`` is a path of
+#: ``probe_files``; stdin is empty.
+PROBES: list[tuple[str, list[str], int, str]] = [
+    # hangs and memory blow-ups
+    (
+        "nested repeats, a million layers",
+        ["rf", "1000*[residual(1000*[conv(k=1)])]"],
+        2,
+        "more than 20,000 once the repeats are expanded",
+    ),
+    (
+        "nested repeats, 81 million layers",
+        ["rf", "9000*[9000*[conv(k=1)]]"],
+        2,
+        "more than 20,000 once the repeats are expanded",
+    ),
+    (
+        "nested repeats in params",
+        ["params", "9000*[residual(9000*[conv(k=1)])]"],
+        2,
+        "more than 20,000 once the repeats are expanded",
+    ),
+    (
+        "mdp generator: bank list",
+        ["bank", "list", "--bank", "{mdp}"],
+        0,
+        "params.mdp.n_states: 1,000,000 is more than 50, the limit",
+    ),
+    (
+        "mdp generator: quiz",
+        ["quiz", "--n", "1", "--section", "dp", "--bank", "{mdp}"],
+        0,
+        "params.mdp.n_states: 1,000,000 is more than 50, the limit",
+    ),
+    (
+        "mdp generator: show",
+        ["bank", "show", "mine.mdp", "--bank", "{mdp}"],
+        2,
+        "params.mdp.n_states: 1,000,000 is more than 50",
+    ),
+    (
+        "mdp generator: check",
+        ["check", "mine.mdp:1", "--answer", "1", "--bank", "{mdp}"],
+        2,
+        "params.mdp.n_states: 1,000,000 is more than 50",
+    ),
+    (
+        "mdp generator: lint",
+        ["bank", "lint", "--file", "{mdp}/m.toml"],
+        1,
+        "",
+    ),
+    (
+        "Abs of a costly number",
+        ["verify", "--claim", "Abs(sin(exp(exp(20)))) == 0", "--timeout", "2"],
+        3,
+        "",
+    ),
+    ("a costly power", ["verify", "--claim", "x**sin(exp(exp(20))) == 1", "--timeout", "2"], 3, ""),
+    ("relu of a costly number", ["verify", "--claim", "relu(sin(exp(exp(20)))) == 0"], 3, ""),
+    ("sign of a costly number", ["verify", "--claim", "sign(cos(exp(exp(20)))) == 1"], 3, ""),
+    ("a power that overflows", ["verify", "--claim", "x**exp(exp(exp(exp(10)))) == 1"], 3, ""),
+    (
+        "a FIFO in the bank folder: quiz",
+        ["quiz", "--n", "1", "--bank", "{fifo}"],
+        0,
+        "x.toml: not a regular file (a FIFO)",
+    ),
+    (
+        "a 200 MB spec file",
+        ["rf", "{spec}/spec.txt"],
+        2,
+        "file too large (more than 1,000,000 bytes)",
+    ),
+    (
+        "solve conv2d of 1000×1000",
+        ["solve", "conv2d", "input=@{tmp}/m1000.json", "kernel=@{tmp}/k3.json", "--steps"],
+        0,
+        "",
+    ),
+    # internal errors (exit 70) before
+    (
+        "5,000-digit channels",
+        ["rf", f"conv(c={_ZEROS},k=3)"],
+        2,
+        "1:8: 'c' must be an integer of at most 18 digits",
+    ),
+    (
+        "5,000-digit repeat",
+        ["rf", f"{_ZEROS}*conv(k=3)"],
+        2,
+        "more than 20,000 once the repeats are expanded",
+    ),
+    (
+        "a count too long to print",
+        ["params", "input(c=3,h=8,w=8), 900*convt(c=999999999999999999,k=1,s=999999999999999999)"],
+        2,
+        "grow past 100 digits",
+    ),
+    (
+        "a 4,400-digit integer in JSON",
+        ["solve", "sigmoid", "x=@{tmp}/digits.json"],
+        2,
+        "an integer of 4,400 digits",
+    ),
+    (
+        "a 5,000-digit integer in a template",
+        ["bank", "list", "--bank", "{bigint}"],
+        0,
+        "TOML error at line 8, column 37: an integer of 5,001 digits",
+    ),
+    ("--timeout nan", ["verify", "--claim", "x == x", "--timeout", "nan"], 2, "--timeout must be"),
+    (
+        "--timeout 1e308",
+        ["verify", "--claim", "x == x", "--timeout", "1e308"],
+        2,
+        "--timeout must be",
+    ),
+    ("--timeout 1e9", ["verify", "--claim", "x == x", "--timeout", "1e9"], 2, "--timeout must be"),
+    ("--timeout -1", ["verify", "--claim", "x == x", "--timeout", "-1"], 2, "--timeout must be"),
+    (
+        "NMS of 3,000 boxes",
+        ["solve", "nms", "boxes=@{tmp}/boxes.json", "scores=@{tmp}/scores.json"],
+        2,
+        "at most 2,000 boxes",
+    ),
+    # messages
+    ("escape sequences in a prompt: lint", ["bank", "lint", "--file", "{esc}/e.toml"], 1, ""),
+    (
+        "escape sequences in --answer",
+        ["check", f"{ID}:1", "--answer", "\x1b]0;pwned\x07\x1b[2J"],
+        2,
+        "control character",
+    ),
+    (
+        "$input.__class__ in a template",
+        ["check", "h.attr:0", "--answer", "1", "--bank", "{attr}"],
+        2,
+        "answer.args.input",
+    ),
+    (
+        "an answer x/({a}-{a})",
+        ["check", "h.undefined:0", "--answer", "x", "--bank", "{attr}"],
+        2,
+        "undefined",
+    ),
+    ("rf of a folder", ["rf", "{tmp}"], 2, "not a regular file (a folder)"),
+    ("softmax of 1e308: no numpy warning", ["solve", "softmax", "x=[1e308,1e308]"], 0, ""),
+    (
+        "box-decode that overflows",
+        ["solve", "box-decode", "proposal=[0,0,10,10]", "deltas=[0,0,1000,0]"],
+        2,
+        "deltas is too large (up to 1000)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "args", "code", "says"), PROBES, ids=[p[0] for p in PROBES])
+def test_every_probe_of_the_second_round(
+    why: str, args: list[str], code: int, says: str, probe_files: dict[str, Path]
+) -> None:
+    filled = [a.format(**probe_files) if "{" in a else a for a in args]
+    r = run_limited(filled, cpu_seconds=60, memory_bytes=1_500_000_000)
+    err = r.stderr
+    assert _TB not in err and "internal error" not in err, err[-1500:]
+    assert r.returncode == code, f"{why}: exit {r.returncode}\n{err[-1500:]}"
+    assert "\x1b" not in r.stdout + err  # no escape sequence reaches the terminal
+    if says:
+        assert says in err, err[-1500:]
+    elif code != 1:
+        assert "RuntimeWarning" not in err and err.strip() == "", err[-1500:]
+    if code == 2:
+        assert err.startswith("dlstudy: error: ") or err.startswith("dlstudy: warning: "), err
+        assert len([ln for ln in err.splitlines() if ln.startswith("dlstudy: error: ")]) == 1
+    if why.startswith("solve conv2d"):  # every product once written out: the output stays small
+        assert len(r.stdout) < 50_000, len(r.stdout)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rf", "conv(k=0)"],
+        ["quiz", "--n", "0"],
+        ["solve", "kl", "p=[1,"],
+        ["verify", "--claim", "x =="],
+    ],
+)
+def test_debug_keeps_exit_code_2_and_shows_the_traceback(args: list[str]) -> None:
+    plain = run_limited(args)
+    debug = run_limited(args, DLSTUDY_DEBUG="1")
+    assert plain.returncode == debug.returncode == 2, debug.stderr
+    assert _TB not in plain.stderr
+    if args[0] != "quiz":  # a usage error of the option parser has no dlstudy traceback
+        assert _TB in debug.stderr
+        assert debug.stderr.endswith(plain.stderr)  # the same message, after the traceback

@@ -261,3 +261,69 @@ def test_bad_input(name, args, fragment):
     base = {"input": [[1, 2], [3, 4]], "kernel": [[1, 0], [0, 1]]}
     with pytest.raises(DlstudyError, match=fragment):
         call(name, {**base, **args})
+
+
+# -- the vectorised wrong method and the per-entry products, against naive loops -----------------
+
+
+def _overwrite_naive(x4, w4, s, p, d, out):
+    """Every stamp assigned in loop order (i, j, m, n): the last writer of an entry wins."""
+    _, _, h, wd = x4.shape
+    _, cout, kh, kw = w4.shape
+    y = np.zeros((1, cout, *out))
+    for co in range(cout):
+        for i in range(h):
+            for j in range(wd):
+                for m in range(kh):
+                    for n in range(kw):
+                        r, c = i * s[0] + m * d[0] - p[0], j * s[1] + n * d[1] - p[1]
+                        if 0 <= r < out[0] and 0 <= c < out[1]:
+                            y[0, co, r, c] = float(np.sum(x4[0, :, i, j] * w4[:, co, m, n]))
+    return y
+
+
+def _scatter_naive(x4, w4, s, off, d, out):
+    terms = {}
+    _, cin, h, wd = x4.shape
+    _, cout, kh, kw = w4.shape
+    for co in range(cout):
+        for ci in range(cin):
+            for i in range(h):
+                for j in range(wd):
+                    for m in range(kh):
+                        for n in range(kw):
+                            r, c = i * s[0] + m * d[0] - off[0], j * s[1] + n * d[1] - off[1]
+                            if 0 <= r < out[0] and 0 <= c < out[1]:
+                                terms.setdefault((co, r, c), []).append(
+                                    (float(x4[0, ci, i, j]), float(w4[ci, co, m, n]))
+                                )
+    return terms
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_overwrite_and_scatter_terms_match_naive_loops(data) -> None:
+    from dlstudy.reference.convolution import scatter_terms
+    from dlstudy.reference.upsampling import _overwrite
+
+    cin, cout, h, wd, kh, kw = (data.draw(st.integers(1, n)) for n in (2, 2, 4, 4, 3, 3))
+    s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    d = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    p = (data.draw(st.integers(0, 1)), data.draw(st.integers(0, 1)))
+    out = (
+        (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + 1,
+        (wd - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + 1,
+    )
+    if min(out) < 1:
+        return
+    rng = np.random.default_rng(data.draw(st.integers(0, 10**6)))
+    x4 = rng.integers(-3, 4, (1, cin, h, wd)).astype(float)
+    w4 = rng.integers(-3, 4, (cin, cout, kh, kw)).astype(float)
+    assert np.array_equal(_overwrite(x4, w4, s, p, d, out), _overwrite_naive(x4, w4, s, p, d, out))
+    naive = _scatter_naive(x4, w4, s, p, d, out)
+    assert scatter_terms(x4, w4, s, p, d, out) == naive
+    limit = data.draw(st.integers(0, cout * out[0] * out[1]))
+    first = {k for k in list(np.ndindex(cout, *out))[:limit]}
+    assert scatter_terms(x4, w4, s, p, d, out, limit) == {
+        k: v for k, v in naive.items() if k in first
+    }

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dlstudy.arch.engine import Analysis, LayerResult, analyze_nodes, squash
+from dlstudy.arch.engine import MAX_COUNT_DIGITS, Analysis, LayerResult, analyze_nodes, squash
 from dlstudy.arch.parser import Node
 from dlstudy.errors import DlstudyError
 
@@ -75,6 +75,8 @@ PARAM_MISTAKES: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
+#: A total sums at most 20,000 layers of numbers below 10^100.
+_MAX_ANSWER_DIGITS = MAX_COUNT_DIGITS + 5
 _ITEM = re.compile(r"(\d+)(?:[xX×](\d+))?\Z")
 
 
@@ -119,8 +121,11 @@ def parse_answer(text: str) -> list[Any]:
     out: list[Any] = []
     for item in items:
         m = _ITEM.match(item.replace("_", ""))
-        if m and max(len(m.group(1)), len(m.group(2) or "")) > 30:
-            raise DlstudyError(f"--answer: '{item[:40]}…' has too many digits for a layer count")
+        if m and max(len(m.group(1)), len(m.group(2) or "")) > _MAX_ANSWER_DIGITS:
+            raise DlstudyError(
+                f"--answer: '{item[:40]}…' has more than {_MAX_ANSWER_DIGITS} digits: too many "
+                "for a layer count"
+            )
         if not m:
             raise DlstudyError(
                 f"--answer: '{item}' is not a whole number; expected e.g. 34944, 7x5 (h×w) or "

@@ -35,6 +35,12 @@ from dlstudy.errors import DlstudyError
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 KERNEL_KINDS = frozenset({"conv", "maxpool", "avgpool"})
 
+#: Digits of a size, count or receptive field the engine works with: a spec of 20,000 layers with
+#: 18-digit strides could otherwise grow numbers past what Python prints (4,300 digits) and past
+#: what float arithmetic holds; no network comes near 10^100.
+MAX_COUNT_DIGITS = 100
+_MAX_COUNT = 10**MAX_COUNT_DIGITS
+
 TWO_BIASES = "recurrent layers: torch's two bias vectors per gate (b_ih and b_hh)"
 ONE_BIAS = "recurrent layers: one bias vector per gate (the textbook convention)"
 
@@ -240,7 +246,19 @@ class _Context:
         spatial: bool = False,
         note: str = "",
     ) -> None:
-        """Append the table row of layer ``node`` (named after its kind: conv1, conv2, ...)."""
+        """Append the table row of layer ``node`` (named after its kind: conv1, conv2, ...); a
+        number too large to work with (past 10^100) is refused here, the one place every row of
+        the table goes through."""
+        numbers = [*shape.as_list(), weights, biases]
+        for a in rf or ():
+            numbers += [a.r, a.j, a.P]
+        if any(v is not None and abs(v) >= _MAX_COUNT for v in numbers):
+            raise _fail(
+                node,
+                index,
+                f"its sizes or counts grow past {MAX_COUNT_DIGITS} digits; dlstudy works with "
+                f"numbers below 10^{MAX_COUNT_DIGITS}",
+            )
         self.results.append(
             LayerResult(
                 index,

@@ -108,7 +108,13 @@ FORMS: dict[str, str] = {
 }
 SPEC_FORM = "layers separated by ',' ';' or newlines, e.g. input(c=3,h=32,w=32), conv(c=16,k=3,p=1)"
 
+#: Layers after every repeat is expanded (``N*[...]`` nested in blocks and groups included).
 _MAX_LAYERS = 20_000
+#: Blocks and groups inside one another.
+_MAX_DEPTH = 50
+#: Digits of one integer (a size, a count): checked before ``int()``, so a 5,000-digit number is a
+#: located error, not a conversion that Python refuses (past 4,300 digits) or that costs time.
+MAX_DIGITS = 18
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INT = re.compile(r"\d+")
 _VALUE = re.compile(r"[A-Za-z0-9_.+\-]+")
@@ -188,9 +194,14 @@ class _Parser:
                     raise self.fail("'|' separates paths only inside residual(...) or concat(...)")
                 raise self.fail(f"expected {hint} before '{ch}'")
 
+    def too_many(self, pos: int) -> DlstudyError:
+        return self.fail(
+            f"too many layers: more than {_MAX_LAYERS:,} once the repeats are expanded", pos
+        )
+
     def item(self, depth: int) -> list[Node]:
-        if depth > 50:
-            raise self.fail("blocks nested too deeply")
+        if depth > _MAX_DEPTH:
+            raise self.fail(f"blocks nested too deeply (more than {_MAX_DEPTH} levels)")
         m = _INT.match(self.s, self.i)
         if m:
             start = self.i
@@ -200,15 +211,21 @@ class _Parser:
                 raise self.fail(
                     "expected '*' after a repeat count (e.g. 3*conv(k=3)) or a layer name", start
                 )
+            if len(m.group()) > len(str(_MAX_LAYERS)):  # never int() a 5,000-digit count
+                raise self.too_many(start)
             times = int(m.group())
             if times < 1:
                 raise self.fail("repeat count must be at least 1", start)
             self.i += 1
             self.skip_space()
+            before = self.count
             nodes = self.atom(depth)
-            if self.count + len(nodes) * (times - 1) > _MAX_LAYERS:
-                raise self.fail(f"too many layers (more than {_MAX_LAYERS})", start)
-            self.count += len(nodes) * (times - 1)
+            # every layer inside the atom (its nested repeats expanded) is counted once already:
+            # the size after expansion is known before a single copy is made
+            once = self.count - before
+            if self.count + once * (times - 1) > _MAX_LAYERS:
+                raise self.too_many(start)
+            self.count += once * (times - 1)
             return [_copy(n) for _ in range(times) for n in nodes]
         return self.atom(depth)
 
@@ -235,7 +252,7 @@ class _Parser:
         self.i = m.end()
         self.count += 1
         if self.count > _MAX_LAYERS:
-            raise self.fail(f"too many layers (more than {_MAX_LAYERS})", start)
+            raise self.too_many(start)
         self.skip_space(newlines=False)
         if kind in BLOCKS:
             if self.peek() != "(":
@@ -325,6 +342,14 @@ class _Parser:
             if _FLOAT.match(text) and 0 <= float(text) < 1:
                 return float(text)
             raise self.fail(f"dropout p must be a number in [0, 1), got '{text}'", pos, _form(kind))
+        long = next((m for m in _INT.finditer(text) if len(m.group()) > MAX_DIGITS), None)
+        if long is not None:
+            raise self.fail(
+                f"'{key}' must be an integer of at most {MAX_DIGITS} digits, "
+                f"got one of {len(long.group()):,} digits",
+                pos + long.start(),
+                _form(kind),
+            )
         if _INT.fullmatch(text):
             return int(text)
         pm = _PAIR.match(text)

@@ -29,7 +29,7 @@ def resolve_spec(arg: str) -> tuple[str, str]:
     if text == "-":
         data = sys.stdin.read(_MAX_STDIN + 1)
         if len(data) > _MAX_STDIN:
-            raise DlstudyError("spec on stdin is too large (over 1 MB)")
+            raise DlstudyError(f"spec on stdin is too large (more than {_MAX_STDIN:,} bytes)")
         return data, "<stdin>"
     path = preset_path(text) if _BARE_WORD.match(text) else None
     if path is not None:
@@ -40,6 +40,8 @@ def resolve_spec(arg: str) -> tuple[str, str]:
         word = text.lower()
         if _BARE_WORD.match(text) and (word in KINDS or word in ALIASES or word in BLOCKS):
             return arg, ""
+        if _exists(text):  # a folder, a FIFO, a device: reading says which, and never blocks
+            return _read(text), text
         if _BARE_WORD.match(text) and "." not in text:
             suggestion = did_you_mean(word, [*PRESETS, *KINDS])
             raise DlstudyError(
@@ -60,10 +62,18 @@ def _is_file(text: str) -> bool:
         return False
 
 
+def _exists(text: str) -> bool:
+    """Whether ``text`` names anything in the file system (a folder, a FIFO, a link, ...)."""
+    try:
+        return os.path.lexists(Path(text).expanduser())
+    except (OSError, ValueError):
+        return False
+
+
 def _read(text: str) -> str:
     from dlstudy.values import read_file_text  # its tomllib/json imports only when a file is read
 
-    return read_file_text(text)
+    return read_file_text(text, _MAX_STDIN)
 
 
 def run(

@@ -54,6 +54,28 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 MAX_ENTRIES = 400
 #: Widest integer range a generator draws from (numbers for hand work; bounds the sampling cost).
 MAX_RANGE = 100_000
+#: An MDP a student backs up by hand: states, actions per state.
+MAX_MDP_STATES = 50
+MAX_MDP_ACTIONS = 10
+#: Cells of a gridworld.
+MAX_GRID_CELLS = 100
+#: A fraction's denominator.
+MAX_DENOMINATOR = 1000
+
+#: (type, field) → the largest value it may take (each one of a [lo, hi] range or a list). Checked
+#: when the template is loaded (a literal) and again when it is sampled (a "$ref"): a template with
+#: n_states = 1000000 is a load problem that names the field, never a command that hangs.
+LIMITS: dict[tuple[str, str], int] = {
+    **{(kind, "n"): MAX_ENTRIES for kind in ("int_vector", "float_vector", "prob_vector")},
+    ("layer_stack", "n_layers"): MAX_ENTRIES,
+    ("mdp", "n_states"): MAX_MDP_STATES,
+    ("mdp", "n_actions"): MAX_MDP_ACTIONS,
+    ("gridworld", "rows"): MAX_GRID_CELLS,
+    ("gridworld", "cols"): MAX_GRID_CELLS,
+    ("gridworld", "n_walls"): MAX_GRID_CELLS,
+    ("prob_vector", "denominator"): MAX_RANGE,
+    ("fraction", "denominators"): MAX_DENOMINATOR,
+}
 
 
 class LayerStack(str):
@@ -98,7 +120,76 @@ def check(name: str, spec: Any, earlier: list[str]) -> list[str]:
         problems.append(f"params.{name}.values: expected a non-empty list")
     if kind == "calc" and "expr" in spec:
         problems += _check_calc(name, spec["expr"], earlier)
+    return problems + size_problems(kind, spec, f"params.{name}")
+
+
+def size_problems(kind: str, spec: dict[str, Any], label: str) -> list[str]:
+    """Fields of generator ``spec`` past their limit (:data:`LIMITS`, matrix shapes, ranges, grid
+    cells); ``"$ref"`` values are skipped (they are checked once resolved, when sampled)."""
+    problems = []
+    for (k, key), limit in LIMITS.items():
+        if k != kind or key not in spec:
+            continue
+        values = spec[key] if isinstance(spec[key], list) else [spec[key]]
+        for v in values:
+            if _is_number(v) and abs(v) > limit:
+                problems.append(f"{label}.{key}: {_shown(v)} is more than {limit:,}, the limit")
+                break
+    shape = spec.get("shape")
+    if kind in ("int_matrix", "float_matrix") and isinstance(shape, list) and len(shape) == 2:
+        if all(_is_number(v) for v in shape) and shape[0] * shape[1] > MAX_ENTRIES:
+            problems.append(
+                f"{label}.shape: {_shown(shape[0])}×{_shown(shape[1])} is more than "
+                f"{MAX_ENTRIES} entries, the limit"
+            )
+    if kind == "gridworld" and all(_is_number(spec.get(k)) for k in ("rows", "cols")):
+        if spec["rows"] * spec["cols"] > MAX_GRID_CELLS:
+            problems.append(
+                f"{label}: rows × cols = {_shown(spec['rows'] * spec['cols'])} cells is more "
+                f"than {MAX_GRID_CELLS}, the limit"
+            )
+    if kind in ("int", "int_vector", "int_matrix", "fraction") and all(
+        _is_number(spec.get(k)) for k in ("low", "high")
+    ):
+        dens = spec.get("denominators", [1]) if kind == "fraction" else [1]
+        dens = dens if isinstance(dens, list) else [dens]
+        widest = max((d for d in dens if _is_number(d)), default=1)
+        if (spec["high"] - spec["low"]) * widest > MAX_RANGE:
+            problems.append(
+                f"{label}: the range [{_shown(spec['low'])}, {_shown(spec['high'])}] is too wide "
+                f"for hand work (at most {MAX_RANGE:,} values)"
+            )
+    if kind in ("float", "float_vector", "float_matrix") and all(
+        _is_number(spec.get(k)) for k in ("low", "high", "step")
+    ):
+        step = spec["step"]
+        if step > 0 and (spec["high"] - spec["low"]) / step > MAX_RANGE:
+            problems.append(
+                f"{label}: the grid from {_shown(spec['low'])} to {_shown(spec['high'])} in steps "
+                f"of {_shown(step)} is too fine for hand work (at most {MAX_RANGE:,} values)"
+            )
     return problems
+
+
+def _shown(v: Any) -> str:
+    """A number for a message, short: a 5,000-digit integer is not printed (nor printable), a
+    long fraction is shown as a float."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}" if abs(v) < 10**30 else f"a {len(str(abs(v) // 10**30)) + 30}-digit number"
+    text = str(v)
+    if len(text) <= 30:
+        return text
+    try:
+        return f"{float(v):.6g}"
+    except (OverflowError, TypeError, ValueError):
+        return "a number too long to show"
+
+
+def _check_size(kind: str, spec: dict[str, Any], label: str) -> None:
+    """:func:`size_problems` of a resolved spec, as the error (a "$ref" past a limit)."""
+    problems = size_problems(kind, spec, label)
+    if problems:
+        raise GeneratorError(problems[0])
 
 
 def _check_calc(name: str, expr: Any, earlier: list[str]) -> list[str]:
@@ -156,11 +247,14 @@ def _ints(
 ) -> list[int]:
     if high - low > MAX_RANGE:
         raise GeneratorError(
-            f"the range [{low}, {high}] is too wide for hand work (at most {MAX_RANGE} values)"
+            f"the range [{_shown(low)}, {_shown(high)}] is too wide for hand work "
+            f"(at most {MAX_RANGE} values)"
         )
     allowed = [v for v in range(low, high + 1) if v not in exclude]
     if not allowed:
-        raise GeneratorError(f"no integer in [{low}, {high}] outside exclude={exclude}")
+        raise GeneratorError(
+            f"no integer in [{_shown(low)}, {_shown(high)}] outside exclude={exclude}"
+        )
     idx = rng.integers(0, len(allowed), size=count)
     return [allowed[i] for i in idx]
 
@@ -193,6 +287,7 @@ def sample(
     s = {k: resolve_tree(v, values) for k, v in spec.items()}
     kind = s["type"]
     label = f"params.{name}"
+    _check_size(kind, s, label)
     return _SAMPLERS[kind](s, rng, label, values)
 
 
@@ -225,7 +320,9 @@ def _s_fraction(
         - set(exclude)
     )
     if not options:
-        raise GeneratorError(f"{label}: no fraction in [{lo}, {hi}] with denominators {dens}")
+        raise GeneratorError(
+            f"{label}: no fraction in [{_shown(lo)}, {_shown(hi)}] with denominators {dens}"
+        )
     return options[int(rng.integers(0, len(options)))]
 
 

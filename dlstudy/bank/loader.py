@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlstudy.bank import files as bank_files_io
 from dlstudy.bank import index
-from dlstudy.errors import DlstudyError, did_you_mean
+from dlstudy.errors import DlstudyError, did_you_mean, long_integer
 from dlstudy.sections import SECTION_IDS, check_section
 
 if TYPE_CHECKING:
@@ -179,6 +179,9 @@ def _parse_file(name: str, data: bytes) -> BankFile:
         return out
     except UnicodeDecodeError as exc:
         out.problems.append(f"{name}: cannot read: {exc}")
+        return out
+    except ValueError:  # an integer past the 4,300 digits Python converts
+        out.problems.append(f"{name}: TOML error at {long_integer(data.decode('utf-8'))}")
         return out
     tables = parsed.get("template", [])
     unknown = [k for k in parsed if k != "template"]

@@ -24,7 +24,6 @@ from dlstudy.reference.registry import (
     Solution,
     Step,
     as_array,
-    finite_result,
     reference,
 )
 
@@ -115,7 +114,6 @@ def pca_fit(X: np.ndarray, k: int, ddof: int = 0, centre: bool = True) -> dict[s
         "divisor": "covariance divisor: n (default) or n-1",
     },
 )
-@finite_result
 def pca(x: np.ndarray, k: int, divisor: str = "n") -> Solution:
     r"""Principal component analysis with k components.
 
@@ -254,7 +252,6 @@ def _eigen_descending(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         "divisor": "covariance divisor when x is given: n (default) or n-1",
     },
 )
-@finite_result
 def linear_autoencoder(
     k: int,
     x: np.ndarray | None = None,

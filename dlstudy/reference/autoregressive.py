@@ -19,7 +19,6 @@ from dlstudy.reference.registry import (
     Step,
     as_array,
     as_vector,
-    finite_result,
     reference,
 )
 
@@ -57,7 +56,6 @@ def _joint_table(joint: np.ndarray, n_vars: int) -> np.ndarray:
         "x": "the configuration to score (0s and 1s)",
     },
 )
-@finite_result
 def ar_log_likelihood(joint: np.ndarray, x: np.ndarray) -> Solution:
     r"""The autoregressive factorisation p(x) = Π_i p(x_i | x_{<i}) (strictly earlier variables).
 
@@ -122,7 +120,6 @@ def ar_log_likelihood(joint: np.ndarray, x: np.ndarray) -> Solution:
         "x": "binary data vector, length D",
     },
 )
-@finite_result
 def nade(W: np.ndarray, V: np.ndarray, b: np.ndarray, c: np.ndarray, x: np.ndarray) -> Solution:
     r"""NADE with sigmoid hidden units, in O(HD).
 
@@ -428,7 +425,6 @@ def wavenet_receptive_field(dilations: list, k: int = 2) -> Solution:
     summary="WaveNet's dilated causal convolution: left-pad (k − 1)·d zeros, then correlate",
     params_help={"x": "input sequence", "w": "kernel (length k)", "dilation": "dilation d"},
 )
-@finite_result
 def causal_conv1d(x: np.ndarray, w: np.ndarray, dilation: int = 1) -> Solution:
     r"""Dilated causal convolution as torch's ``Conv1d`` (a correlation) with causal padding.
 

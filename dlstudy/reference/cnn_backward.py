@@ -221,7 +221,7 @@ def conv2d_backward_ref(
             )
         )
     fwd_terms = scatter_terms(
-        d4, w4, stride_, (pads[0][0], pads[1][0]), dil, in_hw
+        d4, w4, stride_, (pads[0][0], pads[1][0]), dil, in_hw, MAX_ENTRIES
     )  # δ^l[o,i,j]·W[o,c,m,n] into δ^(l−1)[c, ...]
     steps += _entry_steps(
         "δ^(l−1)", dx4, in_ndim, {(0, *k): v for k, v in fwd_terms.items()}, "delta_prev"

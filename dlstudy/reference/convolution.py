@@ -18,6 +18,7 @@ for the tests) and the registered functions ``conv2d`` and ``conv-matrix``.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -943,33 +944,41 @@ def scatter_terms(
     offset: Pair,
     dilation: Pair,
     out_hw: Pair,
+    limit: int | None = None,
 ) -> dict[tuple[int, int, int], list[tuple[float, float]]]:
     """The (input value, kernel tap) products that a transposed convolution adds into each output
     entry: ``x[c,i,j]·w[c,o,m,n]`` lands on ``(o, i·s + m·d - offset_row, j·s + n·d - offset_col)``.
 
     This is also how δ^{l-1} collects δ^l through the forward kernel (``w`` = W as (O, C, kh, kw)).
+    Each output entry gathers its own products (``i = (r + offset - m·d)/s`` when that is a whole
+    row inside the input), in the order of the input's (c, i, j); ``limit`` stops after the first
+    ``limit`` output entries in row-major order: the steps show no more, and the products of a
+    1000×1000 input would cost seconds.
 
     Parameters
     ----------
     x : (1, C_in, H, W).
     w : (C_in, C_out, kh, kw).
     out_hw : the output (rows, cols); contributions outside are dropped (cropped padding).
+    limit : the number of output entries wanted (all when ``None``).
     """
     terms: dict[tuple[int, int, int], list[tuple[float, float]]] = {}
     _, cin, h, wd = x.shape
     _, cout, kh, kw = w.shape
-    for co in range(cout):
+    for co, r, c in itertools.islice(np.ndindex(cout, *out_hw), limit):
+        found = []
         for ci in range(cin):
-            for i in range(h):
-                for j in range(wd):
-                    for m in range(kh):
-                        for q in range(kw):
-                            r = i * stride[0] + m * dilation[0] - offset[0]
-                            c = j * stride[1] + q * dilation[1] - offset[1]
-                            if 0 <= r < out_hw[0] and 0 <= c < out_hw[1]:
-                                terms.setdefault((co, r, c), []).append(
-                                    (float(x[0, ci, i, j]), float(w[ci, co, m, q]))
-                                )
+            for m in reversed(range(kh)):  # i grows as m falls: the input's row order
+                i, rest = divmod(r + offset[0] - m * dilation[0], stride[0])
+                if rest or not 0 <= i < h:
+                    continue
+                for q in reversed(range(kw)):
+                    j, rest = divmod(c + offset[1] - q * dilation[1], stride[1])
+                    if rest or not 0 <= j < wd:
+                        continue
+                    found.append((float(x[0, ci, i, j]), float(w[ci, co, m, q])))
+        if found:
+            terms[(co, r, c)] = found
     return terms
 
 

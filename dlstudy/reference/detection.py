@@ -20,6 +20,9 @@ from dlstudy.output import format_number
 from dlstudy.reference.convolution import same_value
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_float, reference
 
+#: Boxes NMS takes (n² IoUs; hand work has a handful).
+MAX_NMS_BOXES = 2000
+
 CONVENTION = (
     "boxes [x1, y1, x2, y2] in continuous coordinates (torchvision): width x2 - x1, no +1 pixel"
 )
@@ -185,6 +188,10 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> Soluti
     Solution with the kept indices (from 0) in the order they are kept (decreasing score).
     """
     b = as_boxes(boxes, "boxes")
+    if b.shape[0] > MAX_NMS_BOXES:  # the IoU matrix of n boxes has n² entries
+        raise DlstudyError(
+            f"boxes: {b.shape[0]:,} boxes; NMS compares every pair, at most {MAX_NMS_BOXES:,} boxes"
+        )
     s = as_array(scores, "scores")
     if s.ndim == 0:
         s = s[None]

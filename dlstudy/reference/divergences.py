@@ -18,7 +18,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_array, format_number
-from dlstudy.reference.registry import Mistake, Solution, Step, as_array, finite_result, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, as_array, reference
 
 #: How far from 1 a distribution's sum may be.
 SUM_TOL = 1e-6
@@ -167,7 +167,6 @@ _DIST_HELP = {
     summary="KL(p‖q) = Σ p_i log(p_i/q_i) for discrete distributions (nats or bits)",
     params_help=_DIST_HELP,
 )
-@finite_result
 def kl(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     r"""Kullback-Leibler divergence of two discrete distributions.
 
@@ -244,7 +243,6 @@ def _term_detail(p: np.ndarray, q: np.ndarray, ln_b: float = 1.0) -> str:
     summary="JS divergence ½KL(p‖m) + ½KL(q‖m), m = (p+q)/2 (the divergence, not scipy's distance)",
     params_help=_DIST_HELP,
 )
-@finite_result
 def js(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     r"""Jensen-Shannon divergence.
 
@@ -324,7 +322,6 @@ def js(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     summary="Shannon entropy H(p) = -Σ p_i log p_i (nats or bits)",
     params_help={"p": _DIST_HELP["p"], "base": _DIST_HELP["base"]},
 )
-@finite_result
 def entropy(p: np.ndarray, base: float | str = "e") -> Solution:
     r"""Shannon entropy of a discrete distribution.
 
@@ -374,7 +371,6 @@ def entropy(p: np.ndarray, base: float | str = "e") -> Solution:
         "base": _DIST_HELP["base"],
     },
 )
-@finite_result
 def cross_entropy(p: np.ndarray, q: np.ndarray, base: float | str = "e") -> Solution:
     r"""Cross-entropy of q relative to p, and its decomposition.
 
@@ -482,7 +478,6 @@ def gaussian_kl_terms(
         "base": _DIST_HELP["base"],
     },
 )
-@finite_result
 def gaussian_kl(
     mu1: np.ndarray,
     sigma1: np.ndarray,

@@ -21,7 +21,6 @@ from dlstudy.reference.registry import (
     Step,
     as_array,
     as_vector,
-    finite_result,
     reference,
 )
 
@@ -57,7 +56,6 @@ def _densities(p_data: np.ndarray, p_g: np.ndarray) -> tuple[np.ndarray, np.ndar
     summary="the optimal discriminator D*(x) = p_data(x) / (p_data(x) + p_g(x)) for a fixed G",
     params_help={"p_data": "p_data(x) at each point", "p_g": "p_g(x) at the same points"},
 )
-@finite_result
 def gan_optimal_d(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
     r"""Pointwise maximiser of a log y + b log(1 − y) with a = p_data(x), b = p_g(x).
 
@@ -90,7 +88,6 @@ def gan_optimal_d(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
     summary="V(G, D*) = E_pdata log D* + E_pg log(1 − D*) = 2·JSD(p_data ‖ p_g) − log 4",
     params_help={"p_data": "probability vector p_data", "p_g": "probability vector p_g"},
 )
-@finite_result
 def gan_value(p_data: np.ndarray, p_g: np.ndarray) -> Solution:
     r"""The minimax value at the optimal discriminator, computed both ways.
 
@@ -157,7 +154,6 @@ def _reduce(terms: np.ndarray, reduction: str, n: int) -> float:
         "reduction": "mean (over all 2N points, as the notes) or sum",
     },
 )
-@finite_result
 def gan_d_loss(d_real: np.ndarray, d_fake: np.ndarray, reduction: str = "mean") -> Solution:
     r"""Binary cross-entropy of D on real (y = 1) and generated (y = 0) samples.
 
@@ -198,7 +194,6 @@ def gan_d_loss(d_real: np.ndarray, d_fake: np.ndarray, reduction: str = "mean") 
     summary="generator loss gradients w.r.t. the discriminator logit a: saturating −σ(a) vs non-saturating σ(a) − 1",
     params_help={"a": "discriminator logit(s) on generated samples, D(G(z)) = σ(a)"},
 )
-@finite_result
 def gan_g_gradient(a: np.ndarray) -> Solution:
     r"""Why the notes switch the generator to gradient ascent on log D(G(z)).
 
@@ -255,7 +250,6 @@ def _l1(a: np.ndarray, b: np.ndarray, reduction: str, labels: tuple[str, str]) -
         "reduction": "mean (as torch l1_loss) or sum for the L1 term",
     },
 )
-@finite_result
 def pix2pix_loss(
     d_real: np.ndarray,
     d_fake: np.ndarray,
@@ -320,7 +314,6 @@ def pix2pix_loss(
         "reduction": "mean (as torch l1_loss) or sum",
     },
 )
-@finite_result
 def cyclegan_cycle_loss(
     x: np.ndarray,
     y: np.ndarray,

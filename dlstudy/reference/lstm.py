@@ -27,7 +27,6 @@ from dlstudy.reference.registry import (
     Solution,
     Step,
     as_array,
-    finite_result,
     reference,
 )
 from dlstudy.reference.rnn import sized_vector
@@ -124,7 +123,6 @@ def lstm_step(
         "b_hh": "recurrent bias (4H), default 0",
     },
 )
-@finite_result
 def lstm_cell(
     x: np.ndarray,
     h: np.ndarray,
@@ -255,7 +253,6 @@ def gru_step(
         "b_hh": "recurrent bias (3H), default 0",
     },
 )
-@finite_result
 def gru_cell(
     x: np.ndarray,
     h: np.ndarray,
@@ -327,7 +324,6 @@ def gru_cell(
     summary="parameters of nn.LSTM: 4(H·I + H·H + 2H) per layer and direction",
     params_help=COUNT_HELP,
 )
-@finite_result
 def lstm_params(
     input_size: int,
     hidden_size: int,
@@ -365,7 +361,6 @@ def lstm_params(
     summary="parameters of nn.GRU: 3(H·I + H·H + 2H) per layer and direction",
     params_help=COUNT_HELP,
 )
-@finite_result
 def gru_params(
     input_size: int,
     hidden_size: int,

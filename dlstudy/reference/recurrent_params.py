@@ -6,7 +6,7 @@ use): per layer and direction, gates·(H·I_l + H·H + biases·H), with torch's 
 from __future__ import annotations
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.registry import Mistake, Solution, Step, finite_result, plural, reference
+from dlstudy.reference.registry import Mistake, Solution, Step, plural, reference
 
 
 def recurrent_param_count(
@@ -144,7 +144,6 @@ COUNT_HELP = {
     summary="parameters of nn.RNN: H·I + H·H + 2H per layer and direction (torch's two biases)",
     params_help=COUNT_HELP,
 )
-@finite_result
 def rnn_params(
     input_size: int,
     hidden_size: int,

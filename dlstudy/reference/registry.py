@@ -21,7 +21,6 @@ a question imports one chapter, not all of them; :func:`load_all` imports every 
 
 from __future__ import annotations
 
-import functools
 import importlib
 import inspect
 import math
@@ -191,32 +190,10 @@ def _numbers(x: Any) -> list[float]:
         return []
     if isinstance(x, (list, tuple)):
         return [v for value in x for v in _numbers(value)]
-    return np.asarray(x, dtype=np.float64).ravel().tolist()
-
-
-def finite_result(func: Callable[..., Solution]) -> Callable[..., Solution]:
-    """Run a reference function with numpy's floating-point warnings off and turn a non-finite
-    answer (finite but extreme inputs that overflow float64) or a failed decomposition into the
-    domain error."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Solution:
-        with np.errstate(all="ignore"):
-            try:
-                sol = func(*args, **kwargs)
-            except (np.linalg.LinAlgError, OverflowError):
-                raise DlstudyError(
-                    "the numbers are too extreme for float64 arithmetic; use smaller values"
-                ) from None
-        if not all(np.isfinite(v) for v in _numbers(sol.result)):
-            raise DlstudyError(
-                "the result overflows float64 (inputs too large or too close to 0); "
-                "use smaller values"
-            )
-        sol.mistakes = [m for m in sol.mistakes if all(np.isfinite(v) for v in _numbers(m.value))]
-        return sol
-
-    return wrapper
+    try:
+        return np.asarray(x, dtype=np.float64).ravel().tolist()
+    except (TypeError, ValueError, OverflowError):  # not a number (an object, a word array)
+        return []
 
 
 def load_all() -> dict[str, RefFunc]:
@@ -290,7 +267,55 @@ def call(name: str, values: dict[str, Any]) -> Solution:
     missing = [p.cli_name for p in ref.params if p.required and p.name not in kwargs]
     if missing:
         raise DlstudyError(f"{ref.name}: missing required parameter(s): {', '.join(missing)}")
-    return ref.func(**kwargs)
+    return finite_call(ref, kwargs)
+
+
+def finite_call(ref: RefFunc, kwargs: dict[str, Any]) -> Solution:
+    """``ref.func(**kwargs)`` with numpy's floating-point warnings off (none reaches stderr), and a
+    non-finite answer refused: finite but extreme inputs can overflow float64 (``softmax`` of
+    1e308, ``e^1000`` in a box decoding), and ±∞ or NaN is no answer. The message names the input
+    that holds the largest number. Wrong-method answers that overflow are dropped (no mistake is
+    named after ±∞). Every caller of a reference function (``solve``, the question bank, ``check``)
+    comes through here: the one place the check is made."""
+    with np.errstate(all="ignore"):
+        try:
+            sol = ref.func(**kwargs)
+        except (np.linalg.LinAlgError, OverflowError):
+            raise DlstudyError(
+                f"{ref.name}: the numbers are too extreme for float64 arithmetic{_largest(kwargs)}; "
+                "use smaller values"
+            ) from None
+        except MemoryError:  # an array numpy cannot allocate (n² entries of a long input)
+            raise DlstudyError(
+                f"{ref.name}: the inputs are too large for this computation (out of memory); "
+                "use smaller inputs"
+            ) from None
+        if not _finite(sol.result):
+            raise DlstudyError(
+                f"{ref.name}: the result overflows float64 (it would be ±∞ or NaN)"
+                f"{_largest(kwargs)}; use smaller values"
+            )
+        sol.mistakes = [m for m in sol.mistakes if _finite(m.value)]
+    return sol
+
+
+def _finite(value: Any) -> bool:
+    return all(math.isfinite(v) for v in _numbers(value))
+
+
+def _largest(kwargs: dict[str, Any]) -> str:
+    """``": deltas is too large (up to 1000)"``: the input(s) holding the largest magnitude."""
+    sizes: dict[str, float] = {}
+    for name, value in kwargs.items():
+        numbers = [] if isinstance(value, bool) else [abs(v) for v in _numbers(value)]
+        if numbers:
+            sizes[name.rstrip("_")] = max(numbers)
+    if not sizes:
+        return ""
+    top = max(sizes.values())
+    names = [n for n, v in sizes.items() if v == top]
+    verb = "is" if len(names) == 1 else "are"
+    return f": {' and '.join(names)} {verb} too large (up to {format_number(top)})"
 
 
 def coerce(param: Param, value: Any, where: str = "") -> Any:

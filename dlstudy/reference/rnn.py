@@ -22,7 +22,6 @@ from dlstudy.reference.registry import (
     Solution,
     Step,
     as_array,
-    finite_result,
     reference,
 )
 
@@ -142,7 +141,6 @@ _RNN_HELP = {
     summary="h_t = tanh(W_hh h_{t-1} + W_xh x_t + b) for t = 1..T",
     params_help=_RNN_HELP,
 )
-@finite_result
 def rnn_forward(
     w_hh: np.ndarray,
     w_xh: np.ndarray,
@@ -260,7 +258,6 @@ def bptt_gradients(
         "ys": "targets y_1..y_T, one row per time step (T×O)",
     },
 )
-@finite_result
 def rnn_bptt(
     w_hh: np.ndarray,
     w_xh: np.ndarray,
@@ -374,7 +371,6 @@ def _spectral_norm(M: np.ndarray) -> float:
         "notes: h_t = W_hh tanh(h_{t-1}) + W_xh x_t + b",
     },
 )
-@finite_result
 def rnn_jacobian(
     w_hh: np.ndarray,
     w_xh: np.ndarray,
@@ -493,7 +489,6 @@ def rnn_jacobian(
         "activation": "tanh (γ = 1) or sigmoid (γ = 1/4)",
     },
 )
-@finite_result
 def rnn_gradient_regime(w_hh: np.ndarray, activation: str = "tanh") -> Solution:
     r"""Classify an RNN's gradient regime from the notes' sufficient condition.
 

@@ -205,7 +205,7 @@ def conv_transpose2d(
                 + ("" if layout.one_d else f" and {plural(p[0], 'row')} at the top and bottom"),
             )
         )
-    terms = scatter_terms(x4, w4, s, p, d, (ho, wo))
+    terms = scatter_terms(x4, w4, s, p, d, (ho, wo), MAX_STEPS)
     for count, (o, i, j) in enumerate(np.ndindex(*y4.shape[1:])):
         if count == MAX_STEPS:
             steps.append(Step("…", None, f"{y4[0].size - MAX_STEPS} more entries the same way"))
@@ -244,18 +244,26 @@ def conv_transpose2d(
 
 
 def _overwrite(x4: np.ndarray, w4: np.ndarray, s: Pair, p: Pair, d: Pair, out: Pair) -> np.ndarray:
-    """The wrong method that assigns each stamp instead of adding (later stamps win)."""
+    """The wrong method that assigns each stamp instead of adding (later stamps win): stamps in the
+    order of the loops ``for i, for j, for m, for n``, the last one to land on an entry kept."""
     _, _cin, h, wd = x4.shape
     _, cout, kh, kw = w4.shape
+    # value of stamp (i, j) at tap (m, n) for output channel o: Σ_c x[c,i,j]·w[c,o,m,n]
+    vals = np.einsum("cij,comn->oijmn", x4[0], w4)
+    rows = (np.arange(h) * s[0])[:, None, None, None] + (np.arange(kh) * d[0] - p[0])[
+        None, None, :, None
+    ]
+    cols = (np.arange(wd) * s[1])[None, :, None, None] + (np.arange(kw) * d[1] - p[1])[
+        None, None, None, :
+    ]
+    rows, cols = np.broadcast_arrays(rows, cols)
+    inside = ((rows >= 0) & (rows < out[0]) & (cols >= 0) & (cols < out[1])).ravel()
+    target = (rows * out[1] + cols).ravel()[inside]
+    # the last writer of each entry is the first one met walking the loops backwards
+    last = target.size - 1 - np.unique(target[::-1], return_index=True)[1]
     y = np.zeros((1, cout, *out))
     for co in range(cout):
-        for i in range(h):
-            for j in range(wd):
-                for m in range(kh):
-                    for n in range(kw):
-                        r, c = i * s[0] + m * d[0] - p[0], j * s[1] + n * d[1] - p[1]
-                        if 0 <= r < out[0] and 0 <= c < out[1]:
-                            y[0, co, r, c] = float(np.sum(x4[0, :, i, j] * w4[:, co, m, n]))
+        y[0, co].flat[target[last]] = vals[co].ravel()[inside][last]
     return y
 
 

@@ -17,7 +17,6 @@ from dlstudy.reference.registry import (
     Solution,
     Step,
     as_vector,
-    finite_result,
     reference,
 )
 
@@ -67,7 +66,6 @@ def kl_to_standard_normal(mu: np.ndarray, sigma: np.ndarray) -> float:
     summary="KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²), the VAE regulariser",
     params_help=_SIGMA_HELP,
 )
-@finite_result
 def vae_kl(
     mu: np.ndarray, logvar: np.ndarray | None = None, sigma: np.ndarray | None = None
 ) -> Solution:
@@ -113,7 +111,6 @@ def vae_kl(
     summary="the reparameterisation trick z = μ + σ ⊙ ε for a given ε",
     params_help={**_SIGMA_HELP, "eps": "the standard-normal draw ε (length J)"},
 )
-@finite_result
 def reparameterize(
     mu: np.ndarray,
     eps: np.ndarray,
@@ -197,7 +194,6 @@ def _log_likelihood(
         "decoder_sigma": "standard deviation of the Gaussian decoder",
     },
 )
-@finite_result
 def elbo(
     x: np.ndarray,
     x_hat: np.ndarray,
@@ -274,7 +270,6 @@ def elbo(
         "decoder_sigma": "standard deviation of the Gaussian decoder",
     },
 )
-@finite_result
 def beta_vae_loss(
     x: np.ndarray,
     x_hat: np.ndarray,
