@@ -758,3 +758,32 @@ def test_values_that_cannot_be_shown_make_a_row_damaged(tmp_path, table, column,
     buf = io.StringIO()
     stats_view(Console(file=buf, width=80), result, {})
     assert "\x1b" not in buf.getvalue()
+
+
+def _open_new_store(path: str, start, results) -> None:
+    start.wait()
+    try:
+        with Store(Path(path)):
+            results.put("ok")
+    except Exception as exc:  # the verdict goes back to the test
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_many_processes_creating_one_new_store_all_open_it(tmp_path: Path) -> None:
+    """A store being created while others open it is never taken for another application's
+    database (its version and tables were read in two steps, with the creation between them)."""
+    ctx = mp.get_context("fork")
+    for round_ in range(5):
+        path = tmp_path / f"round{round_}" / "progress.sqlite3"
+        path.parent.mkdir()
+        start, results = ctx.Event(), ctx.Queue()
+        procs = [
+            ctx.Process(target=_open_new_store, args=(str(path), start, results)) for _ in range(6)
+        ]
+        for p in procs:
+            p.start()
+        start.set()
+        verdicts = [results.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(60)
+        assert verdicts == ["ok"] * len(procs), verdicts

@@ -168,12 +168,20 @@ class Store:
     def _inspect(self, existed: bool) -> int:
         """The schema version; refuses damaged, foreign and newer files before anything is written."""
         try:
-            version = self._user_version()
+            # the version and the tables from one snapshot: a second dlstudy creating the store at
+            # this moment commits both at once, never one between the two reads
+            self.conn.execute("BEGIN")
+            try:
+                version = self._user_version()
+                tables = storefile.table_names(self.conn) if existed else []
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
             if existed:
                 check = self.conn.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
                     raise sqlite3.DatabaseError(f"integrity check failed: {check}")
-                foreign = storefile.foreign_reason(version, storefile.table_names(self.conn))
+                foreign = storefile.foreign_reason(version, tables)
                 if foreign:
                     self.conn.close()
                     raise storefile.refuse_foreign(self.path, foreign)
