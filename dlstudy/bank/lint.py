@@ -288,10 +288,14 @@ def _check_question(q: Question, symbolic: bool) -> str:
     return ""
 
 
+#: Seeds per template ``bank lint`` tries at most (the default is 200).
+MAX_SEEDS = 100_000
+
+
 def lint_bank(bank: Bank, seeds: int = 200) -> LintReport:
     """Run every check; ``report.ok`` only when all pass."""
-    if seeds < 1:
-        raise DlstudyError("--seeds: expected a positive number of seeds")
+    if not 1 <= seeds <= MAX_SEEDS:  # 10**30 seeds would run until killed
+        raise DlstudyError(f"--seeds must be from 1 to {MAX_SEEDS:,}, not {seeds}")
     report = LintReport(seeds, load_problems=list(bank.problems))
     builtin = _builtin_templates()
     for bf in bank.files:

@@ -254,6 +254,10 @@ def ring_contents(capacity: int, n_pushed: int) -> list[int]:
     return slots
 
 
+#: Slots of a replay buffer written out in the steps.
+_MAX_SHOWN_SLOTS = 1000
+
+
 @reference(
     "replay-sample",
     section="dqn",
@@ -293,7 +297,14 @@ def replay_sample(
     slots = rng.choice(len(held), size=batch_size, replace=replace).tolist()
     ids = [held[s] for s in slots]
     steps = [
-        Step("transition id in each slot (id i in slot i mod N)", held),
+        # a buffer of a million slots is not written out (the sampled ones are)
+        Step("transition id in each slot (id i in slot i mod N)", held)
+        if len(held) <= _MAX_SHOWN_SLOTS
+        else Step(
+            "transition id in each slot (id i in slot i mod N)",
+            None,
+            f"{len(held):,} slots: {held[0]}, {held[1]}, …, {held[-1]}",
+        ),
         Step("sampled slots", slots),
         Step("sampled transitions", ids),
     ]
