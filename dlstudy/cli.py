@@ -56,9 +56,11 @@ def load_commands(argv: list[str]) -> None:
 
 
 def _fail(message: str, detail: str = "", code: int = 2) -> None:
-    sys.stderr.write(f"dlstudy: error: {message}\n")
+    from dlstudy.bank.render import safe  # every error line: no escape sequence it echoes runs
+
+    sys.stderr.write(f"dlstudy: error: {safe(message)}\n")
     if detail:
-        sys.stderr.write(detail.rstrip("\n") + "\n")
+        sys.stderr.write(safe(detail.rstrip("\n")) + "\n")
     sys.stderr.flush()
     raise SystemExit(code)
 

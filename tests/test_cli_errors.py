@@ -640,7 +640,7 @@ PROBES: list[tuple[str, list[str], int, str]] = [
         "bank lint --seeds 10^30 (found by the option fuzz)",
         ["bank", "lint", "--seeds", str(10**30)],
         2,
-        "--seeds must be from 1 to 100,000",
+        "--seeds must be from 1 to 10,000",
     ),
     # messages
     ("escape sequences in a prompt: lint", ["bank", "lint", "--file", "{esc}/e.toml"], 1, ""),

@@ -289,7 +289,7 @@ def _check_question(q: Question, symbolic: bool) -> str:
 
 
 #: Seeds per template ``bank lint`` tries at most (the default is 200).
-MAX_SEEDS = 100_000
+MAX_SEEDS = 10_000
 
 
 def lint_bank(bank: Bank, seeds: int = 200) -> LintReport:
