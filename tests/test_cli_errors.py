@@ -230,16 +230,18 @@ SPECIAL_BANKS: list[tuple[list[str], str, int, list[str]]] = [
     # Which limit `/` meets first depends on the machine's disk: either says to give the folder.
     (["bank", "list", "--bank", "/"], "", 2, ["--bank /: ", "give the folder that holds your"]),
     (["bank", "list", "--bank", "{deep}"], "", 2, ["folders nested more than 16 levels deep"]),
+    (["bank", "list", "--bank", "{loop}"], "", 0, ["x.toml: cannot read: Too many levels"]),
     (["bank", "lint", "--file", "{fifo}/f.toml"], "", 2, ["is not a file"]),
 ]
 
 
 @pytest.fixture
 def special_banks(tmp_path: Path) -> dict[str, Path]:
-    folders = {name: tmp_path / name for name in ("fifo", "zero", "big", "broken", "deep")}
+    folders = {name: tmp_path / name for name in ("fifo", "zero", "big", "broken", "deep", "loop")}
     for folder in folders.values():
         folder.mkdir()
     folders["deep"].joinpath(*["d"] * 17).mkdir(parents=True)
+    (folders["loop"] / "x.toml").symlink_to("x.toml")  # a link loop is told, not skipped
     os.mkfifo(folders["fifo"] / "f.toml")
     (folders["zero"] / "z.toml").symlink_to("/dev/zero")
     with open(folders["big"] / "big.toml", "wb") as fh:

@@ -59,8 +59,8 @@ def toml_files(root: Path, label: str = "--bank") -> list[Path]:
                 )
             try:
                 is_dir = entry.is_dir()
-            except OSError:
-                continue
+            except OSError:  # a link loop: a template file named so is reported when read
+                is_dir = False
             if is_dir:
                 if depth + 1 > MAX_WALK_DEPTH:
                     raise DlstudyError(
