@@ -59,15 +59,21 @@ def check_count(option: str, n: int, *, minimum: int = 1, maximum: int = MAX_QUE
     """An ``--n``/``--limit``/``--new`` value within its documented range."""
     if n < minimum:
         low = "at least 1" if minimum == 1 else f"{minimum} or more"
-        raise DlstudyError(f"{option} must be {low}, not {n}")
+        raise DlstudyError(f"{option} must be {low}, not {_shown(n)}")
     if n > maximum:
-        raise DlstudyError(f"{option} must be at most {maximum}, not {n}")
+        raise DlstudyError(f"{option} must be at most {maximum}, not {_shown(n)}")
     return n
+
+
+def _shown(n: int) -> str:
+    """``n`` as typed, or its length when it would fill the screen."""
+    text = str(n)
+    return text if len(text) <= 24 else f"a number of {len(text.lstrip('-')):,} digits"
 
 
 def check_seed(seed: int | None) -> int | None:
     if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise DlstudyError(f"--seed must be a whole number from 0 to 10^18, not {seed}")
+        raise DlstudyError(f"--seed must be a whole number from 0 to 10^18, not {_shown(seed)}")
     return seed
 
 
