@@ -179,3 +179,20 @@ def test_causal_conv_matches_torch_conv1d(x, w, d):
 def test_bad_input(name, args, fragment):
     with pytest.raises(DlstudyError, match=fragment):
         call(name, args)
+
+
+def test_causal_conv_long_input_matches_torch_and_is_bounded():
+    from dlstudy.reference.autoregressive import MAX_CAUSAL_TERMS
+    from dlstudy.reference.registry import MAX_ENTRY_STEPS
+
+    x = np.random.default_rng(1).normal(size=500)
+    sol = call("causal-conv1d", {"x": x.tolist(), "w": [0.5, -1.0, 2.0], "dilation": 4})
+    ref = F.conv1d(
+        F.pad(T(x.tolist())[None, None], (8, 0)), T([0.5, -1.0, 2.0])[None, None], dilation=4
+    )
+    np.testing.assert_allclose(sol.result, ref[0, 0].numpy(), atol=1e-9)
+    assert len(sol.steps) == 1 + MAX_ENTRY_STEPS + 1  # the padding, the first outputs, the rest
+    with pytest.raises(DlstudyError, match="at most 1,000,000 products"):
+        call("causal-conv1d", {"x": [1.0] * 1000, "w": [1.0] * (MAX_CAUSAL_TERMS // 1000 + 1)})
+    with pytest.raises(DlstudyError, match="padding"):
+        call("causal-conv1d", {"x": [1.0], "w": [1.0, 1.0], "dilation": MAX_CAUSAL_TERMS + 1})

@@ -292,3 +292,24 @@ def test_episode_is_reproducible_and_needs_a_start():
     assert sol.result["trajectory"][0][0] == "r2c2"
     with pytest.raises(DlstudyError, match="is a terminal state"):
         call("sarsa-episode", {"mdp": "sutton-barto-4x4", "start": "r1c1"})
+
+
+def test_td0_long_episode_writes_out_only_the_first_updates():
+    """1,000 transitions: every update counts (checked against the formula in Fractions), but only
+    the first MAX_ENTRY_STEPS are written out and kept as checkpoints."""
+    from dlstudy.reference.registry import MAX_ENTRY_STEPS
+
+    rng = np.random.default_rng(3)
+    states = [f"s{int(i)}" for i in rng.integers(0, 7, 1000)] + ["T"]
+    rewards = [int(r) for r in rng.integers(-3, 4, 1000)]
+    episode = [x for pair in zip(states, rewards, strict=False) for x in pair] + ["T"]
+    alpha, gamma = Fraction(1, 4), Fraction(9, 10)
+    v = {s: Fraction(0) for s in states}
+    for t in range(1000):
+        s, s2 = states[t], states[t + 1]
+        v[s] += alpha * (rewards[t] + gamma * v[s2] - v[s])
+    sol = call("td0", {"values": 0, "episode": episode, "alpha": 0.25, "gamma": 0.9})
+    for s in v:
+        assert sol.result[s] == pytest.approx(float(v[s]), rel=1e-9, abs=1e-9)
+    assert len(sol.checkpoints) == MAX_ENTRY_STEPS
+    assert sol.steps[-1].detail == f"{1000 - MAX_ENTRY_STEPS:,} more updates the same way"

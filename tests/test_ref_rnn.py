@@ -412,3 +412,16 @@ def test_huge_layer_counts_are_closed_form():
     result = call("lstm-params", {"input_size": n, "hidden_size": n, "num_layers": n}).result
     first = 4 * (n * n + n * n + 2 * n)
     assert result == first + (n - 1) * first  # I = H: every layer has the same size
+
+
+def test_forward_long_sequence_writes_out_only_the_first_states():
+    """T = 300 > MAX_ENTRY_STEPS: every state still matches torch's nn.RNN; only the first states
+    are written out as steps and checkpoints."""
+    from dlstudy.reference.registry import MAX_ENTRY_STEPS
+
+    a = _rnn(5, 2, 1, 300, scale=0.5)
+    out, _ = _torch_rnn(a)(torch.tensor(a["xs"])[:, None, :], torch.tensor(a["h0"])[None, None, :])
+    sol = call("rnn-forward", _lists(a))
+    np.testing.assert_allclose(sol.result, out[:, 0, :].detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert len(sol.checkpoints) == MAX_ENTRY_STEPS
+    assert sol.steps[-1].detail == f"{300 - MAX_ENTRY_STEPS} more states h_t the same way"

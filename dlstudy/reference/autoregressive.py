@@ -14,13 +14,18 @@ import numpy as np
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_factor
 from dlstudy.reference.registry import (
+    MAX_ENTRY_STEPS,
     Mistake,
     Solution,
     Step,
     as_array,
     as_vector,
     reference,
+    steps_left,
 )
+
+#: Products T·k, and zeros (k − 1)·d padded, that one causal convolution may take.
+MAX_CAUSAL_TERMS = 1_000_000
 
 
 def _binary(x: object, label: str = "x") -> np.ndarray:
@@ -438,15 +443,22 @@ def causal_conv1d(x: np.ndarray, w: np.ndarray, dilation: int = 1) -> Solution:
         raise DlstudyError("dilation must be >= 1")
     k = wv.size
     pad = (k - 1) * dilation
+    if pad > MAX_CAUSAL_TERMS or xv.size * k > MAX_CAUSAL_TERMS:
+        raise DlstudyError(
+            f"causal-conv1d: at most {MAX_CAUSAL_TERMS:,} products T·k and a padding (k − 1)·d of "
+            f"at most {MAX_CAUSAL_TERMS:,}; got T = {xv.size:,}, k = {k:,}, d = {dilation:,}"
+        )
     xp = np.concatenate([np.zeros(pad), xv])
     idx = np.arange(xv.size)[:, None] + np.arange(k)[None, :] * dilation
     y = xp[idx] @ wv
     steps = [Step(f"left-pad {pad} zeros", xp)]
-    for t in range(xv.size):
+    for t in range(min(xv.size, MAX_ENTRY_STEPS)):
         terms = " + ".join(
             f"{format_factor(wv[i])}·{format_factor(xp[t + i * dilation])}" for i in range(k)
         )
         steps.append(Step(f"y[{t}]", float(y[t]), f"{terms} = {float(y[t]):g}"))
+    if xv.size > MAX_ENTRY_STEPS:
+        steps.append(steps_left(xv.size, "outputs y[t]"))
     # the non-causal "same" padding: (k − 1)d split on both sides
     left = pad // 2
     xs = np.concatenate([np.zeros(left), xv, np.zeros(pad - left)])

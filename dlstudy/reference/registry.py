@@ -70,6 +70,16 @@ class Step:
         return out
 
 
+#: Per-entry working built at most: the later entries of a long sequence are computed, not written
+#: out (a hand calculation never needs more, and 10^5 steps cost seconds to build).
+MAX_ENTRY_STEPS = 100
+
+
+def steps_left(total: int, what: str) -> Step:
+    """The step that stands for entries ``MAX_ENTRY_STEPS + 1 .. total``, not written out."""
+    return Step("…", None, f"{total - MAX_ENTRY_STEPS:,} more {what} the same way")
+
+
 @dataclass
 class Mistake:
     """A wrong-method answer: ``name`` (stable id), ``message`` (feedback naming the mistake, e.g.

@@ -18,11 +18,13 @@ import numpy as np
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_array, format_number
 from dlstudy.reference.registry import (
+    MAX_ENTRY_STEPS,
     Mistake,
     Solution,
     Step,
     as_array,
     reference,
+    steps_left,
 )
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25}
@@ -173,7 +175,7 @@ def rnn_forward(
     bias = bv + b2
     hs = rnn_states(W, U, X, bias, h_init)
     steps = []
-    for t in range(1, len(hs)):
+    for t in range(1, min(len(hs), MAX_ENTRY_STEPS + 1)):
         a = W @ hs[t - 1] + U @ X[t - 1] + bias
         with_b = " + b" if np.any(bias) else ""
         steps.append(
@@ -183,6 +185,8 @@ def rnn_forward(
                 f"tanh({_text(a)}) = {_text(hs[t])}",
             )
         )
+    if len(hs) - 1 > MAX_ENTRY_STEPS:
+        steps.append(steps_left(len(hs) - 1, "states h_t"))
     linear = [h_init]
     for x in X:
         linear.append(W @ linear[-1] + U @ x + bias)
@@ -205,7 +209,7 @@ def rnn_forward(
         hs[1:],
         steps,
         mistakes,
-        checkpoints=[(f"h_{t}", hs[t]) for t in range(1, len(hs))],
+        checkpoints=[(f"h_{t}", hs[t]) for t in range(1, min(len(hs), MAX_ENTRY_STEPS + 1))],
         convention="rows are time steps; torch's two biases are summed (b + b_hh)",
     )
 

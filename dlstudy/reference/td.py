@@ -16,6 +16,7 @@ from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import format_factor, format_number
 from dlstudy.reference.mdp import check_gamma, load_mdp
 from dlstudy.reference.registry import (
+    MAX_ENTRY_STEPS,
     Mistake,
     Solution,
     Step,
@@ -23,6 +24,7 @@ from dlstudy.reference.registry import (
     as_float,
     as_vector,
     reference,
+    steps_left,
 )
 
 f = format_number
@@ -119,6 +121,8 @@ def td0(
             target = s2 if mode == "updated-next" else s
             old = v[target]
             v[target] = old + a * delta
+            if t >= MAX_ENTRY_STEPS:
+                continue  # computed, not written out (nor copied: v has one entry per state)
             steps.append(
                 Step(
                     f"step {t + 1}: {s} → {s2}, r = {f(r)}: "
@@ -130,6 +134,8 @@ def td0(
                 )
             )
             checkpoints.append((f"update {t + 1}", dict(v)))
+        if len(rewards) > MAX_ENTRY_STEPS:
+            steps.append(steps_left(len(rewards), "updates"))
         return v, steps, checkpoints
 
     result, steps, checkpoints = run("correct")
