@@ -154,6 +154,17 @@ def _wrong_cases():
             ["a sign", "sigmoid(x) should have the opposite sign"],
         ),
         (
+            "sign-inside, written with σ as the notes do: the slip says σ too",
+            [
+                ("exp(-x)/(1 + exp(-x))**2", lambda x: s(x) * (1 - s(x))),
+                ("σ(x)*(1 + σ(x))", lambda x: s(x) * (1 + s(x))),
+            ],
+            "x",
+            [],
+            2,
+            ["a sign", "the term σ(x) should have the opposite sign"],
+        ),
+        (
             "chain-rule",
             [
                 ("diff(sigmoid(w*x), x)", lambda w, x: w * s(w * x) * (1 - s(w * x))),

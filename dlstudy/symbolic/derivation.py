@@ -481,10 +481,13 @@ class Checker:
         outcome = _limited(lambda: _slip_job(previous, current, compared, assume), self.cpu_seconds)
         if outcome.status != sandbox.OK or outcome.value is None:
             return None
+        words = str(outcome.value)
+        if "σ" in current[1] + (previous[1] if previous else ""):
+            words = words.replace("sigmoid(", "σ(")  # written as the student wrote it
         if compared == SIDES:
-            return str(outcome.value).format(this="the right side", that="the left side")
+            return words.format(this="the right side", that="the left side")
         assert previous is not None
-        return str(outcome.value).format(this=self.label(current[0]), that=self.label(previous[0]))
+        return words.format(this=self.label(current[0]), that=self.label(previous[0]))
 
 
 def read_all(lines: Sequence[str], *, assume: eq.Assumptions, cpu_seconds: float) -> list[str]:
