@@ -71,6 +71,7 @@ def test_the_first_wrong_line_is_named_with_its_counterexample_and_slip(bank):
     assert w.first_wrong == 2
     assert "line 2 (σ(x)(1 + σ(x))) does not follow from line 1" in w.message
     assert "Likely slip: a sign" in w.message
+    assert "σ(x) should have the opposite sign" in w.message  # as typed, not sigmoid(x)
 
 
 def test_a_first_line_already_wrong_is_compared_with_the_answer(bank):

@@ -164,7 +164,10 @@ def check_working(
         )
     message += "."
     if step.slip:
-        message += f" Likely slip: {step.slip}."
+        slip = step.slip  # the checker's words say sigmoid(u): write σ(u) if the student did
+        message += (
+            f" Likely slip: {slip.replace('sigmoid(', 'σ(') if 'σ' in ''.join(lines) else slip}."
+        )
     return Working(lines, n, message, undetermined)
 
 
