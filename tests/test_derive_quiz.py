@@ -184,3 +184,29 @@ def test_a_working_may_use_the_domain_the_question_states():
     assert right is not None and right.first_wrong is None and right.undetermined == []
     wrong = working_for(q, [first, "log(4) + log(s) + (s^2+(mu-3)^2)/32 - 1/2"])
     assert wrong is not None and wrong.first_wrong == 2
+
+
+def test_an_exam_report_names_the_first_wrong_line_of_a_wrong_working(bank):
+    """No feedback during the exam; the report of a wrong answer checks its working line by line."""
+    from dlstudy.ui.session_report import exam_report
+
+    s = Session([bank.question("mine.sigmoid-prime", 1)], mode="exam")
+    event = s.handle("exp(-x)/(1 + exp(-x))^2\nσ(x)(1 + σ(x))")
+    item = s.items[0]
+    assert isinstance(event, Answered) and not item.grade.correct and item.working is None
+    s.hand_in("quit")
+    out = io.StringIO()
+    exam_report(Console(file=out, width=200, color_system=None), s)
+    text = " ".join(out.getvalue().split())  # as read, whatever the wrapping
+    assert "Your working: line 2 (σ(x)(1 + σ(x))) does not follow from line 1" in text
+    assert "σ(x) should have the opposite sign" in text
+
+
+def test_an_exam_answer_typed_at_the_deadline_keeps_its_working(bank):
+    s = Session([bank.question("mine.sigmoid-prime", 1)], mode="exam")
+    event = s.submit_at_deadline("σ(x)^2\nσ(x)(1 + σ(x))")
+    assert isinstance(event, Answered)
+    assert s.items[0].working_lines == ["σ(x)^2", "σ(x)(1 + σ(x))"]
+    s.hand_in("time")
+    s.check_workings()
+    assert s.items[0].working.first_wrong == 1  # σ² is not σ(1 − σ) already

@@ -85,6 +85,7 @@ class Item:
     seconds: float = 0.0
     attempt_id: int | None = None  # the store's row, once saved
     working: Any = None  # an expression answer's working checked line by line (study.working)
+    working_lines: list[str] | None = None  # exam: the working as typed, checked at the report
     _question: Any = field(default=None, repr=False)
 
     @property
@@ -375,6 +376,8 @@ class Session:
         except DlstudyError as exc:  # AnswerError: unreadable input is explained, not counted
             return Invalid(exc.message, exc.detail, getattr(exc, "heading", Invalid.heading))
         revised = item.done
+        if len(lines) <= 1:
+            item.working_lines = None  # a later one-line answer replaces an earlier working
         item.answer = text
         item.grade = grade
         item.working = working
@@ -389,8 +392,21 @@ class Session:
 
         if not self.feedback:
             working.read_lines(lines, tuple(getattr(item.question.expected, "symbols", ())))
+            item.working_lines = lines
             return None
         return working.working_for(item.question, lines)
+
+    def check_workings(self) -> None:
+        """Exam, after the hand-in: the working of each wrong expression answer checked line by
+        line, for the report (each step CPU-limited, as in the quiz)."""
+        from dlstudy.study import working
+
+        for item in self.items:
+            if item.working_lines and item.grade is not None and not item.correct:
+                try:
+                    item.working = working.working_for(item.question, item.working_lines)
+                except DlstudyError:  # read at answer time; a failure here leaves it unchecked
+                    item.working = None
 
     def _skip(self, item: Item) -> Event:
         if self.exam and item.grade is not None:  # moving on from an answered question
@@ -516,17 +532,25 @@ class Session:
         if item is None or not text.strip() or not self.exam:
             return None
         text = text.strip()
+        lines = None
         if "\n" in text:  # a working: its last line is the answer
-            from dlstudy.study.working import split_lines
+            from dlstudy.study.working import read_lines, split_lines
 
-            text = (split_lines(text) or [""])[-1]
+            lines = split_lines(text)
+            text = (lines or [""])[-1]
         if text.startswith("="):
             text = text[1:].strip()
         try:
             grade = item.question.grade(text)
         except DlstudyError as exc:
             return Invalid(exc.message, exc.detail)
+        if lines is not None and len(lines) > 1:
+            try:
+                read_lines(lines, tuple(getattr(item.question.expected, "symbols", ())))
+            except DlstudyError:
+                lines = None  # the answer counts; an unreadable working is not checked
         revised = item.done
+        item.working_lines = lines if lines is not None and len(lines) > 1 else None
         item.answer, item.grade = text, grade
         item.skipped = False
         self._pause_current()

@@ -192,6 +192,7 @@ def exam_report(console: Console, session: Session, *, seed: int | None = None) 
         )
     )
     console.print(Text(figures(n, right, 0, not_answered, blank="blank") + "."))
+    session.check_workings()
     for k, item in enumerate(session.items, 1):
         if item.correct:
             continue
@@ -204,6 +205,9 @@ def exam_report(console: Console, session: Session, *, seed: int | None = None) 
             grade_note = getattr(item.grade, "note", None)
             if grade_note:
                 console.print(Text(render.sentence(grade_note) + "."))
+            if item.working is not None:
+                wrong = item.working.first_wrong is not None
+                render.notice(console, item.working.message, "yellow" if wrong else "dim")
         render.solution(console, item.question)
     if seed is not None:
         console.print(Text(f"Session seed {seed} (--seed {seed} repeats this exam).", style="dim"))
