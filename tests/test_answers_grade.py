@@ -11,7 +11,7 @@ import math
 import pytest
 
 from dlstudy.answers import AnswerError, Expected, ExprMistake, grade_answer, read_expression
-from dlstudy.answers.expr import AskAgain
+from dlstudy.answers.expr_syntax import AskAgain
 from dlstudy.reference.registry import Mistake
 
 LOG4 = math.log(4)

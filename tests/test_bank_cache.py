@@ -153,7 +153,7 @@ def test_cached_templates_equal_their_parse_and_give_the_same_questions(
 def test_the_codec_keeps_types_and_never_runs_code() -> None:
     from fractions import Fraction
 
-    from dlstudy.answers.expr import Node
+    from dlstudy.answers.expr_syntax import Node
 
     value = {
         "tuple": (1, (2.5, "x")),

@@ -16,7 +16,8 @@ from functools import cache
 
 import pytest
 
-from dlstudy.answers.expr import AnswerError, to_text
+from dlstudy.answers.expr import to_text
+from dlstudy.answers.expr_syntax import AnswerError
 from dlstudy.answers.grade import Expected, grade_answer, numerically_equal
 from dlstudy.answers.reading import read_expression
 from dlstudy.bank.derivation import assumptions, claim_lines, shown

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlstudy.answers import AnswerError, Expected, grade_answer
-from dlstudy.answers.expr import AskAgain
+from dlstudy.answers.expr_syntax import AskAgain
 from dlstudy.answers.precision import (
     EXACT,
     Precision,

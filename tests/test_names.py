@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dlstudy.answers import AnswerError, Parser
-from dlstudy.answers.expr import is_name
+from dlstudy.answers.expr_syntax import is_name
 from dlstudy.bank import load_bank
 from dlstudy.bank.template import parse_template
 from tests.conftest import subprocess_env

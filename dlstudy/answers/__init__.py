@@ -8,7 +8,8 @@ answers is :mod:`dlstudy.answers.precision` (``Precision``, ``tolerance``).
 
 from __future__ import annotations
 
-from dlstudy.answers.expr import AnswerError, AskAgain, Node, Parser, evaluate, to_text
+from dlstudy.answers.expr import evaluate, to_text
+from dlstudy.answers.expr_syntax import AnswerError, AskAgain, Node, Parser
 from dlstudy.answers.grade import KINDS, Expected, ExprMistake, Grade, grade_answer
 from dlstudy.answers.reading import (
     Reading,

@@ -26,7 +26,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from dlstudy import grading
-from dlstudy.answers.expr import AnswerError, AskAgain, Node, evaluate, symbols_in
+from dlstudy.answers.expr import evaluate, symbols_in
+from dlstudy.answers.expr_syntax import AnswerError, AskAgain, Node
 from dlstudy.answers.precision import Precision, default_precision, too_few_digits, within
 from dlstudy.answers.reading import (
     read_bool,

@@ -1,7 +1,8 @@
 """Read a typed answer according to the kind of question, and say how it was read.
 
 Every reader returns a :class:`Reading` (the value and the text shown as "read as: ...") or raises
-:class:`~dlstudy.answers.expr.AnswerError` explaining what was expected and where it went wrong.
+:class:`~dlstudy.answers.expr_syntax.AnswerError` explaining what was expected and where it went
+wrong.
 """
 
 from __future__ import annotations
@@ -13,18 +14,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from dlstudy.answers.expr import (
+from dlstudy.answers.expr import Number, _as_float, evaluate, format_value, has_float, to_text
+from dlstudy.answers.expr_syntax import (
     MAX_CHARS,
     AnswerError,
     Node,
-    Number,
     Parser,
-    _as_float,
     _is_integer_literal,
-    evaluate,
-    format_value,
-    has_float,
-    to_text,
     visible,
 )
 from dlstudy.answers.precision import Written, written

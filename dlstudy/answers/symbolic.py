@@ -1,9 +1,9 @@
 """Symbolic confirmation of an expression answer by the equivalence engine of ``verify --claim``.
 
-An expression answer is read by the answer parser (:mod:`dlstudy.answers.expr`, bounded, nothing
-evaluated by Python). Both expressions are then written in the claim language by the converter the
-quiz's multi-line working uses (:func:`dlstudy.study.working.claim_text`; a symbol the claim language
-would read as a function or constant is renamed) and handed to
+An expression answer is read by the answer parser (:mod:`dlstudy.answers.expr_syntax`, bounded,
+nothing evaluated by Python). Both expressions are then written in the claim language by the
+converter the quiz's multi-line working uses (:func:`dlstudy.study.working.claim_text`; a symbol the
+claim language would read as a function or constant is renamed) and handed to
 :func:`dlstudy.symbolic.equivalence.check_pair`, which parses them *inside* a forked child limited
 in CPU seconds. Its verdict:
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dlstudy.answers.expr import Node
+from dlstudy.answers.expr_syntax import Node
 from dlstudy.errors import DlstudyError
 
 #: The claim parser's length limit (:data:`dlstudy.symbolic.parser.MAX_LENGTH`), without importing it.

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from dlstudy import grading
-from dlstudy.answers.expr import visible
+from dlstudy.answers.expr_syntax import visible
 from dlstudy.answers.grade import KINDS
 from dlstudy.answers.precision import (
     EXACT,

@@ -162,7 +162,7 @@ def solution_lines(question: Any) -> list[str]:
 def problems(question: Any) -> str:
     """``bank lint``: every line of the derivation parses in the claim language and the last one is
     the answer (equal at the random points). Empty when all is well."""
-    from dlstudy.answers.expr import AnswerError, Parser
+    from dlstudy.answers.expr_syntax import AnswerError, Parser
     from dlstudy.answers.grade import numerically_equal
     from dlstudy.errors import DlstudyError
     from dlstudy.symbolic.parser import parse_expression

@@ -193,7 +193,7 @@ def _check_size(kind: str, spec: dict[str, Any], label: str) -> None:
 
 
 def _check_calc(name: str, expr: Any, earlier: list[str]) -> list[str]:
-    from dlstudy.answers.expr import AnswerError, Parser
+    from dlstudy.answers.expr_syntax import AnswerError, Parser
 
     if not isinstance(expr, str):
         return [f"params.{name}.expr: expected a string"]
@@ -395,7 +395,8 @@ def _s_const(s: dict[str, Any], rng: np.random.Generator, label: str, _: dict[st
 
 
 def _s_calc(s: dict[str, Any], rng: np.random.Generator, label: str, values: dict[str, Any]) -> Any:
-    from dlstudy.answers.expr import AnswerError, Parser, evaluate
+    from dlstudy.answers.expr import evaluate
+    from dlstudy.answers.expr_syntax import AnswerError, Parser
 
     env = {k: Fraction(v) for k, v in values.items() if _is_number(v)}
     try:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlstudy.answers.expr import AnswerError
+from dlstudy.answers.expr_syntax import AnswerError
 from dlstudy.answers.precision import rounded
 from dlstudy.bank import lint_rules
 from dlstudy.bank.loader import Bank

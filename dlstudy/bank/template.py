@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from dlstudy.answers.expr import AnswerError, Node, Parser, evaluate, fold_constants, to_text
+from dlstudy.answers.expr import evaluate, fold_constants, to_text
+from dlstudy.answers.expr_syntax import AnswerError, Node, Parser
 from dlstudy.answers.grade import (
     Expected,
     ExprMistake,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dlstudy.answers.expr import AnswerError, Parser
+from dlstudy.answers.expr_syntax import AnswerError, Parser
 from dlstudy.answers.grade import (
     KINDS,
     defined_points,

@@ -30,7 +30,7 @@ def check(
 
     Example:  dlstudy check cnn.corr-valid:3 --answer "-2 0 -1; 0 3 0; 1 -2 -4"
     """
-    from dlstudy.answers.expr import visible
+    from dlstudy.answers.expr_syntax import visible
     from dlstudy.bank import load_bank, split_ref
     from dlstudy.errors import DlstudyError
     from dlstudy.output import console, print_json

@@ -210,7 +210,7 @@ def _multichoice(q: Any) -> list[str]:
 
 def shortanswer_forms(q: Any) -> list[str]:
     """The accepted spellings: the canonical form, its ASCII spelling, and that without spaces."""
-    from dlstudy.answers.expr import normalize
+    from dlstudy.answers.expr_syntax import normalize
 
     canonical = clean(q.answer)
     ascii_form = normalize(canonical).replace("σ", "sigmoid").replace("π", "pi")  # as typed

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from dlstudy.answers.expr import Node
+from dlstudy.answers.expr_syntax import Node
 from dlstudy.answers.reading import AnswerError, read_expression
 
 #: CPU seconds per step of the working.
