@@ -47,7 +47,7 @@ class AskAgain(AnswerError):
     heading = "Not counted"
 
 
-#: Functions of the answer language: name → (display name, arity 1).
+#: Functions of the answer language (each of one argument): name as typed → canonical name.
 FUNCTIONS: dict[str, str] = {
     "log": "log",
     "ln": "log",
