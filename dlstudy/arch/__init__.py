@@ -10,7 +10,8 @@ in ``LANGUAGE.md`` next to this file.
 
 from __future__ import annotations
 
-from dlstudy.arch.engine import Analysis, AxisRF, LayerResult, Shape, analyze, analyze_nodes
+from dlstudy.arch.analysis import Analysis, AxisRF, LayerResult, Shape
+from dlstudy.arch.engine import analyze, analyze_nodes
 from dlstudy.arch.parser import Node, parse
 from dlstudy.arch.presets import PRESETS, preset_path, preset_text
 from dlstudy.arch.sizes import (

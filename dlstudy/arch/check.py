@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dlstudy.arch.engine import MAX_COUNT_DIGITS, Analysis, LayerResult, analyze_nodes, squash
+from dlstudy.arch.analysis import Analysis, LayerResult, squash
+from dlstudy.arch.engine import MAX_COUNT_DIGITS, analyze_nodes
 from dlstudy.arch.parser import Node
 from dlstudy.errors import DlstudyError
 

@@ -12,7 +12,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from dlstudy.arch.engine import Analysis, LayerResult, analyze_nodes
+from dlstudy.arch.analysis import Analysis, LayerResult
+from dlstudy.arch.engine import analyze_nodes
 from dlstudy.arch.parser import ALIASES, BLOCKS, KINDS, parse
 from dlstudy.arch.presets import PRESETS, preset_path
 from dlstudy.errors import DlstudyError, did_you_mean

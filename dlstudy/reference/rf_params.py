@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from dlstudy.arch import analyze_nodes, divides_exactly, output_size, parse
+from dlstudy.arch.analysis import Analysis, squash
 from dlstudy.arch.check import PARAM_MISTAKES, RF_MISTAKES
-from dlstudy.arch.engine import Analysis, squash
 from dlstudy.arch.presets import preset_text
 from dlstudy.errors import DlstudyError
 from dlstudy.reference.registry import ASIDE, Mistake, Solution, Step, reference
