@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.convolution import (
+from dlstudy.reference.conv_core import (
     Layout,
     Pads,
     Pair,

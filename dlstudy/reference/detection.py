@@ -17,7 +17,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
-from dlstudy.reference.convolution import same_value
+from dlstudy.reference.conv_core import same_value
 from dlstudy.reference.registry import Mistake, Solution, Step, as_array, as_float, reference
 
 #: Boxes NMS takes (n² IoUs; hand work has a handful).

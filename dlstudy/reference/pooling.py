@@ -16,7 +16,7 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError
 from dlstudy.output import format_number
-from dlstudy.reference.convolution import (
+from dlstudy.reference.conv_core import (
     Layout,
     Pair,
     _pad,

@@ -1,7 +1,7 @@
 """Upsampling: transposed convolution, and dilated convolution (notes: CNN › Upsampling-Transposed
 Convolution, Dilated Convolution).
 
-A convolution is a matrix: ``y = K x`` (:func:`dlstudy.reference.convolution.conv_matrix_of`). The
+A convolution is a matrix: ``y = K x`` (:func:`dlstudy.reference.conv_core.conv_matrix_of`). The
 transposed convolution multiplies by ``Kᵀ`` instead: ``Kᵀ y`` has the shape of ``x`` (it upsamples)
 but is *not* ``x`` (``Kᵀ`` is not ``K⁻¹``). Written out, every input entry scales the kernel, which is
 added into the output at offset (i·s, j·s), then ``p`` rows/columns are cropped from each border:
@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 
 from dlstudy.errors import DlstudyError
-from dlstudy.reference.convolution import (
+from dlstudy.reference.conv_core import (
     MAX_ENTRIES,
     Layout,
     Pair,
     check_extent,
-    conv2d,
     conv_matrix_of,
     conv_transpose2d_forward,
     integer,
@@ -35,6 +34,7 @@ from dlstudy.reference.convolution import (
     sum_text,
     transpose_output_length,
 )
+from dlstudy.reference.convolution import conv2d
 from dlstudy.reference.registry import (
     ASIDE,
     Mistake,

@@ -39,7 +39,7 @@ def main() -> None:
     import torch
     import torch.nn.functional as F
 
-    from dlstudy.reference.convolution import conv2d_backward, conv2d_forward
+    from dlstudy.reference.conv_core import conv2d_backward, conv2d_forward
 
     if args.threads:
         torch.set_num_threads(args.threads)
