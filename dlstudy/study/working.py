@@ -128,7 +128,12 @@ def check_working(
     question's ranges of its symbols (``s`` in [0.2, 3] lets a step use s > 0, as its worked
     derivation does). ``None`` when a line uses a function the checker does not read."""
     from dlstudy.answers.expr import symbols_in
-    from dlstudy.symbolic.derivation import NOT_EQUIVALENT, UNDETERMINED, check_derivation
+    from dlstudy.symbolic.derivation import (
+        NOT_EQUIVALENT,
+        UNDETERMINED,
+        as_written,
+        check_derivation,
+    )
 
     used = sorted(set(symbols) | symbols_in(answer) | {s for n in nodes for s in symbols_in(n)})
     names = safe_names(tuple(used))
@@ -164,10 +169,7 @@ def check_working(
         )
     message += "."
     if step.slip:
-        slip = step.slip  # the checker's words say sigmoid(u): write σ(u) if the student did
-        message += (
-            f" Likely slip: {slip.replace('sigmoid(', 'σ(') if 'σ' in ''.join(lines) else slip}."
-        )
+        message += f" Likely slip: {as_written(step.slip, ''.join(lines))}."
     return Working(lines, n, message, undetermined)
 
 

@@ -294,6 +294,11 @@ def _swaps(symbols: Iterable[sp.Symbol]) -> list[tuple[str, dict[Any, Any]]]:
 _SIGMOID = sp.Function("sigmoid")
 
 
+def as_written(words: str, typed: str) -> str:
+    """The checker's ``words`` (which say ``sigmoid(u)``) with σ(u) when the student ``typed`` σ."""
+    return words.replace("sigmoid(", "σ(") if "σ" in typed else words
+
+
 def _shown(e: Any) -> str:
     """``e`` as text, with 1/(1 + exp(-u)) written sigmoid(u) as the student typed it."""
 
@@ -481,9 +486,7 @@ class Checker:
         outcome = _limited(lambda: _slip_job(previous, current, compared, assume), self.cpu_seconds)
         if outcome.status != sandbox.OK or outcome.value is None:
             return None
-        words = str(outcome.value)
-        if "σ" in current[1] + (previous[1] if previous else ""):
-            words = words.replace("sigmoid(", "σ(")  # written as the student wrote it
+        words = as_written(str(outcome.value), current[1] + (previous[1] if previous else ""))
         if compared == SIDES:
             return words.format(this="the right side", that="the left side")
         assert previous is not None
