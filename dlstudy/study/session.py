@@ -24,6 +24,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlstudy.errors import DlstudyError
+from dlstudy.study.events import (
+    Answered,
+    Event,
+    Flagged,
+    HandedIn,
+    HelpShown,
+    Hint,
+    Invalid,
+    Moved,
+    Overview,
+    Quit,
+    Refused,
+    Skipped,
+    SolutionShown,
+    TimeUp,
+)
 
 MODES = ("quiz", "exam", "review", "cram")
 
@@ -125,101 +141,6 @@ class Item:
 
 def _is_draw(source: Any) -> bool:
     return callable(getattr(source, "instantiate", None)) and not hasattr(source, "prompt")
-
-
-# -- events ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Answered:
-    item: Item
-    revised: bool = False  # an exam answer replacing an earlier one
-
-
-@dataclass
-class Invalid:
-    message: str
-    detail: str = ""
-    heading: str = "Could not read that"
-
-
-@dataclass
-class Hint:
-    text: str | None  # None: no hint left
-    number: int
-    total: int
-
-
-@dataclass
-class SolutionShown:
-    item: Item
-
-
-@dataclass
-class Skipped:
-    item: Item
-    revised: bool = False  # an exam answer taken back
-
-
-@dataclass
-class Moved:
-    """Exam: now at another question (``item``), or back from the overview."""
-
-    item: Item
-
-
-@dataclass
-class Flagged:
-    item: Item
-
-
-@dataclass
-class Overview:
-    """Exam: the overview before handing in; ``reason`` is ``end``, ``quit`` or ``interrupt``."""
-
-    reason: str
-
-
-@dataclass
-class HandedIn:
-    pass
-
-
-@dataclass
-class Refused:
-    message: str
-
-
-@dataclass
-class HelpShown:
-    text: str
-
-
-@dataclass
-class Quit:
-    pass
-
-
-@dataclass
-class TimeUp:
-    pass
-
-
-Event = (
-    Answered
-    | Invalid
-    | Hint
-    | SolutionShown
-    | Skipped
-    | Moved
-    | Flagged
-    | Overview
-    | HandedIn
-    | Refused
-    | HelpShown
-    | Quit
-    | TimeUp
-)
 
 
 @dataclass
