@@ -177,7 +177,7 @@ class ScriptedRng:
     st.lists(st.integers(-3, 3), min_size=1, max_size=5), st.sampled_from([0, 0.1, 0.25, 0.5, 1])
 )
 def test_epsilon_greedy_equals_the_exact_law_of_the_draws(q, eps):
-    from dlstudy.reference.td import choose_action
+    from dlstudy.reference.td_episodes import choose_action
 
     n = len(q)
     avail = np.arange(n)
@@ -201,7 +201,7 @@ def test_epsilon_greedy_by_hand_and_mistakes():
 
 
 def test_epsilon_greedy_sampling_frequencies():
-    from dlstudy.reference.td import choose_action
+    from dlstudy.reference.td_episodes import choose_action
 
     rng = np.random.default_rng(0)
     q = np.array([0.0, 2.0, 1.0])
