@@ -198,6 +198,8 @@ def test_an_exam_report_names_the_first_wrong_line_of_a_wrong_working(bank):
     out = io.StringIO()
     exam_report(Console(file=out, width=200, color_system=None), s)
     text = " ".join(out.getvalue().split())  # as read, whatever the wrapping
+    assert "Checking your working line by line (1 answer)…" in text
+    assert s.workings_to_check() == 0  # checked once
     assert "Your working: line 2 (σ(x)(1 + σ(x))) does not follow from line 1" in text
     assert "σ(x) should have the opposite sign" in text
 

@@ -317,13 +317,20 @@ class Session:
             return None
         return working.working_for(item.question, lines)
 
+    def _unchecked_working(self, item: Item) -> bool:
+        return bool(item.working_lines) and item.grade is not None and not item.correct
+
+    def workings_to_check(self) -> int:
+        """Exam: how many wrong answers came with a working that :meth:`check_workings` checks."""
+        return sum(self._unchecked_working(item) and item.working is None for item in self.items)
+
     def check_workings(self) -> None:
         """Exam, after the hand-in: the working of each wrong expression answer checked line by
         line, for the report (each step CPU-limited, as in the quiz)."""
         from dlstudy.study import working
 
         for item in self.items:
-            if item.working_lines and item.grade is not None and not item.correct:
+            if self._unchecked_working(item) and item.working is None:
                 try:
                     item.working = working.working_for(item.question, item.working_lines)
                 except DlstudyError:  # read at answer time; a failure here leaves it unchecked

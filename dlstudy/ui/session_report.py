@@ -192,6 +192,11 @@ def exam_report(console: Console, session: Session, *, seed: int | None = None) 
         )
     )
     console.print(Text(figures(n, right, 0, not_answered, blank="blank") + "."))
+    pending = session.workings_to_check()
+    if pending:
+        console.print(
+            Text(f"Checking your working line by line ({plural(pending, 'answer')})…", style="dim")
+        )
     session.check_workings()
     for k, item in enumerate(session.items, 1):
         if item.correct:
