@@ -294,8 +294,8 @@ def replay_sample(
             "(sample with replace=true or push more)"
         )
     rng = np.random.default_rng(seed)
-    slots = rng.choice(len(held), size=batch_size, replace=replace).tolist()
-    ids = [held[s] for s in slots]
+    drawn = rng.choice(len(held), size=batch_size, replace=replace)
+    slots, ids = drawn.tolist(), np.asarray(held)[drawn].tolist()
     steps = [
         # a buffer of a million slots is not written out (the sampled ones are)
         Step("transition id in each slot (id i in slot i mod N)", held)

@@ -194,12 +194,25 @@ def reference(
 
 
 def _numbers(x: Any) -> list[float]:
+    """Every number in ``x`` (dicts, lists, arrays nested), words and ``None`` left out."""
     if isinstance(x, dict):
-        return [v for value in x.values() for v in _numbers(value)]
+        out: list[float] = []
+        for value in x.values():
+            out.extend(_numbers(value))
+        return out
     if isinstance(x, str) or x is None:
         return []
     if isinstance(x, (list, tuple)):
-        return [v for value in x for v in _numbers(value)]
+        try:  # a regular array of numbers: one conversion, not one per entry
+            arr = np.asarray(x)
+        except (TypeError, ValueError, OverflowError):  # ragged
+            arr = None
+        if arr is not None and arr.dtype.kind in "biuf":
+            return arr.astype(np.float64).ravel().tolist()
+        out = []
+        for value in x:
+            out.extend(_numbers(value))
+        return out
     try:
         return np.asarray(x, dtype=np.float64).ravel().tolist()
     except (TypeError, ValueError, OverflowError):  # not a number (an object, a word array)
@@ -310,7 +323,8 @@ def finite_call(ref: RefFunc, kwargs: dict[str, Any]) -> Solution:
 
 
 def _finite(value: Any) -> bool:
-    return all(math.isfinite(v) for v in _numbers(value))
+    numbers = _numbers(value)
+    return bool(np.isfinite(np.asarray(numbers, dtype=np.float64)).all()) if numbers else True
 
 
 def _largest(kwargs: dict[str, Any]) -> str:
