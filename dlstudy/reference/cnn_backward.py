@@ -44,6 +44,7 @@ from dlstudy.reference.registry import (
     as_array,
     plural,
     reference,
+    steps_left,
 )
 
 CONVENTION = (
@@ -112,9 +113,7 @@ def _entry_steps(
     steps = []
     for count, idx in enumerate(np.ndindex(*values4.shape)):
         if count == MAX_ENTRIES:
-            steps.append(
-                Step("…", None, f"{values4.size - MAX_ENTRIES} more entries the same way", part)
-            )
+            steps.append(steps_left(values4.size, "entries", MAX_ENTRIES, part))
             break
         value = float(values4[idx])
         steps.append(

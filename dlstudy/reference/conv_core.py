@@ -36,14 +36,10 @@ import numpy as np
 
 from dlstudy.errors import DlstudyError, did_you_mean
 from dlstudy.output import format_factor, format_number
-from dlstudy.reference.registry import Step, as_array, as_float
+from dlstudy.reference.registry import MAX_ENTRY_STEPS, Step, as_array, as_float, steps_left
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]  # ((top, bottom), (left, right))
-
-#: At most this many output entries get their products written out in the steps.
-MAX_STEP_ENTRIES = 100
-
 
 # ----------------------------------------------------------------------------------------------
 # The batched engine: x (N, C, H, W), w (O, C, kh, kw), float64.
@@ -445,7 +441,7 @@ def entry_steps(
     name: str = "y",
     extra: float | np.ndarray = 0.0,
 ) -> list[Step]:
-    """One step per output entry with its products (at most :data:`MAX_STEP_ENTRIES`)."""
+    """One step per output entry with its products (at most ``MAX_ENTRY_STEPS``)."""
     steps: list[Step] = []
     _, o_count, ho, wo = y4.shape
     total = o_count * ho * wo
@@ -453,11 +449,8 @@ def entry_steps(
         bias = float(extra[o]) if isinstance(extra, np.ndarray) else float(extra)
         for i in range(ho):
             for j in range(wo):
-                if len(steps) == MAX_STEP_ENTRIES:
-                    steps.append(
-                        Step("…", None, f"{total - MAX_STEP_ENTRIES} more entries the same way")
-                    )
-                    return steps
+                if len(steps) == MAX_ENTRY_STEPS:
+                    return [*steps, steps_left(total, "entries")]
                 value = float(y4[0, o, i, j])
                 label = f"{name}{layout.index(o, i, j)}"
                 steps.append(Step(label, value, sum_text(terms_of(o, i, j), value, bias)))

@@ -75,9 +75,9 @@ class Step:
 MAX_ENTRY_STEPS = 100
 
 
-def steps_left(total: int, what: str) -> Step:
-    """The step that stands for entries ``MAX_ENTRY_STEPS + 1 .. total``, not written out."""
-    return Step("…", None, f"{total - MAX_ENTRY_STEPS:,} more {what} the same way")
+def steps_left(total: int, what: str, shown: int = MAX_ENTRY_STEPS, part: str = "") -> Step:
+    """The step that stands for entries ``shown + 1 .. total``, not written out."""
+    return Step("…", None, f"{total - shown:,} more {what} the same way", part)
 
 
 @dataclass

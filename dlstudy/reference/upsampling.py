@@ -43,6 +43,7 @@ from dlstudy.reference.registry import (
     as_array,
     plural,
     reference,
+    steps_left,
 )
 
 CONVENTION = (
@@ -208,7 +209,7 @@ def conv_transpose2d(
     terms = scatter_terms(x4, w4, s, p, d, (ho, wo), MAX_STEPS)
     for count, (o, i, j) in enumerate(np.ndindex(*y4.shape[1:])):
         if count == MAX_STEPS:
-            steps.append(Step("…", None, f"{y4[0].size - MAX_STEPS} more entries the same way"))
+            steps.append(steps_left(y4[0].size, "entries", MAX_STEPS))
             break
         value = float(y4[0, o, i, j])
         steps.append(
